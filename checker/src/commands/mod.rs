@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod dev_check;
+pub mod doctor;
+pub mod hint;
+pub mod status;
+pub mod verify;

@@ -1,0 +1,308 @@
+//! Running a lesson's graded tasks in one stage and scoring them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::cargo::{self, Build, BuildOptions};
+use crate::libtest::{self, TestResult, Verdict};
+use crate::manifest::{Lesson, Stage, Task};
+use crate::workspace::Workspace;
+
+/// How a task stands after a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Passed,
+    Failed,
+    CompileError,
+    TimedOut,
+    Crashed,
+    /// No test carries the task's prefix: a course defect.
+    NoTests,
+}
+
+impl TaskStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Passed => "pass",
+            TaskStatus::Failed => "FAIL",
+            TaskStatus::CompileError => "COMPILE ERROR",
+            TaskStatus::TimedOut => "TIMEOUT",
+            TaskStatus::Crashed => "CRASH",
+            TaskStatus::NoTests => "NO TESTS",
+        }
+    }
+}
+
+/// One task's outcome and the tests behind it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskResult {
+    pub prefix: String,
+    pub name: String,
+    pub points: u32,
+    pub earned: u32,
+    pub status: TaskStatus,
+    /// Tests that did not pass come first, so the first one explains the status.
+    pub tests: Vec<TestRecord>,
+}
+
+/// A test's result as stored and reported.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestRecord {
+    /// The test target (file under `tests/`) that holds it.
+    pub binary: String,
+    pub name: String,
+    pub verdict: Verdict,
+    pub detail: String,
+    pub duration_ms: u64,
+}
+
+/// The outcome of running one package of a lesson in one stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageRun {
+    pub lesson: String,
+    pub package: String,
+    pub stage: Stage,
+    /// The compiler's errors, when the code did not build.
+    pub compile_errors: Vec<String>,
+    pub tasks: Vec<TaskResult>,
+    /// Tests that carry no task's prefix (graded by nobody).
+    pub ungraded: Vec<String>,
+}
+
+impl StageRun {
+    pub fn passed_tasks(&self) -> usize {
+        self.tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Passed)
+            .count()
+    }
+
+    pub fn points(&self) -> u32 {
+        self.tasks.iter().map(|t| t.earned).sum()
+    }
+
+    pub fn all_passed(&self) -> bool {
+        self.tasks.iter().all(|t| t.status == TaskStatus::Passed)
+    }
+
+    pub fn task(&self, prefix: &str) -> Option<&TaskResult> {
+        self.tasks.iter().find(|t| t.prefix == prefix)
+    }
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Tests run at once.
+    pub jobs: usize,
+    /// Overrides the manifest's per-test timeout.
+    pub timeout: Option<Duration>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        let jobs = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1);
+        RunOptions {
+            jobs,
+            timeout: None,
+        }
+    }
+}
+
+/// Builds `package` (the lesson's exercise or solution) and runs every
+/// graded test of the lesson in `stage`, one process per test.
+pub fn run_stage(
+    ws: &Workspace,
+    lesson: &Lesson,
+    package: &str,
+    stage: Stage,
+    opts: &RunOptions,
+) -> Result<StageRun> {
+    if stage != Stage::Test {
+        bail!("the `{stage}` stage is not available in this version of the checker");
+    }
+    let package_dir = ws.package_dir(package)?.to_path_buf();
+    let timeout = opts
+        .timeout
+        .unwrap_or_else(|| lesson.timeout(&ws.course.course));
+    let mut run = StageRun {
+        lesson: lesson.id.clone(),
+        package: package.to_string(),
+        stage,
+        compile_errors: Vec::new(),
+        tasks: Vec::new(),
+        ungraded: Vec::new(),
+    };
+    let binaries = match cargo::build_tests(&ws.root, package, &BuildOptions::default())? {
+        Build::Ok(binaries) => binaries,
+        Build::CompileError(errors) => {
+            run.compile_errors = errors;
+            run.tasks = lesson
+                .tasks
+                .iter()
+                .map(|t| score(t, TaskStatus::CompileError, Vec::new()))
+                .collect();
+            return Ok(run);
+        }
+    };
+
+    let mut jobs = Vec::new();
+    for binary in &binaries {
+        for name in libtest::list(&binary.path, &package_dir)? {
+            match lesson.task_of(&name) {
+                Some(task) => jobs.push(Job {
+                    task: task.prefix.clone(),
+                    binary: binary.target.clone(),
+                    exe: binary.path.clone(),
+                    name,
+                }),
+                None => run.ungraded.push(format!("{}::{}", binary.target, name)),
+            }
+        }
+    }
+    let results = run_jobs(&jobs, &package_dir, timeout, opts.jobs.max(1));
+
+    let mut by_task: BTreeMap<&str, Vec<TestRecord>> = BTreeMap::new();
+    for (job, result) in jobs.iter().zip(results) {
+        let result = result.unwrap_or_else(|e| TestResult {
+            name: job.name.clone(),
+            verdict: Verdict::Crashed,
+            detail: format!("{e:#}"),
+            duration_ms: 0,
+        });
+        by_task
+            .entry(&job.task)
+            .or_default()
+            .push(record(&job.binary, result));
+    }
+    run.tasks = lesson
+        .tasks
+        .iter()
+        .map(|task| {
+            let mut tests = by_task.remove(task.prefix.as_str()).unwrap_or_default();
+            tests.sort_by_key(|t| !t.verdict.is_bad());
+            let status = task_status(&tests);
+            score(task, status, tests)
+        })
+        .collect();
+    Ok(run)
+}
+
+struct Job {
+    task: String,
+    binary: String,
+    exe: PathBuf,
+    name: String,
+}
+
+/// Runs the jobs on `workers` threads; results come back in job order.
+fn run_jobs(
+    jobs: &[Job],
+    cwd: &std::path::Path,
+    timeout: Duration,
+    workers: usize,
+) -> Vec<Result<TestResult>> {
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Result<TestResult>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(jobs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let result = libtest::run(&job.exe, &job.name, cwd, timeout);
+                    slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
+                }
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|slot| slot.unwrap_or_else(|| Err(anyhow::anyhow!("the test was never run"))))
+        .collect()
+}
+
+fn record(binary: &str, result: TestResult) -> TestRecord {
+    TestRecord {
+        binary: binary.to_string(),
+        name: result.name,
+        verdict: result.verdict,
+        detail: result.detail,
+        duration_ms: result.duration_ms,
+    }
+}
+
+/// A task passes when none of its tests failed and at least one passed.
+fn task_status(tests: &[TestRecord]) -> TaskStatus {
+    if tests.is_empty() {
+        return TaskStatus::NoTests;
+    }
+    match tests.iter().map(|t| t.verdict).find(|v| v.is_bad()) {
+        None if tests.iter().any(|t| t.verdict == Verdict::Passed) => TaskStatus::Passed,
+        None => TaskStatus::NoTests,
+        Some(Verdict::TimedOut) => TaskStatus::TimedOut,
+        Some(Verdict::Crashed) => TaskStatus::Crashed,
+        Some(_) => TaskStatus::Failed,
+    }
+}
+
+fn score(task: &Task, status: TaskStatus, tests: Vec<TestRecord>) -> TaskResult {
+    let earned = if status == TaskStatus::Passed {
+        task.points
+    } else {
+        0
+    };
+    TaskResult {
+        prefix: task.prefix.clone(),
+        name: task.name.clone(),
+        points: task.points,
+        earned,
+        status,
+        tests,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(verdict: Verdict) -> TestRecord {
+        TestRecord {
+            binary: "b".into(),
+            name: "t".into(),
+            verdict,
+            detail: String::new(),
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn task_status_needs_a_pass_and_no_failure() {
+        use Verdict::*;
+        assert_eq!(task_status(&[]), TaskStatus::NoTests);
+        assert_eq!(
+            task_status(&[rec(Passed), rec(Ignored)]),
+            TaskStatus::Passed
+        );
+        assert_eq!(task_status(&[rec(Ignored)]), TaskStatus::NoTests);
+        assert_eq!(
+            task_status(&[rec(TimedOut), rec(Passed)]),
+            TaskStatus::TimedOut
+        );
+        assert_eq!(task_status(&[rec(Crashed)]), TaskStatus::Crashed);
+        assert_eq!(task_status(&[rec(NoVerdict)]), TaskStatus::Failed);
+        assert_eq!(task_status(&[rec(Failed)]), TaskStatus::Failed);
+    }
+}

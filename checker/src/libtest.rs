@@ -1,0 +1,364 @@
+//! Listing and running libtest tests, one process per test, and turning each
+//! process's exit into a verdict.
+//!
+//! A test passes only when its process exits 0 **and** libtest printed its
+//! own `test NAME ... ok` line: a `std::process::exit(0)` inside the code
+//! under test would otherwise pass every test.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::process::{self, Exit, Finished};
+
+/// How long listing a binary's tests may take.
+const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many lines of a failure are shown.
+const EXCERPT_LINES: usize = 12;
+
+/// The verdict on one test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Passed,
+    /// A panic (an assertion, a `todo!()`), or a non-zero exit.
+    Failed,
+    /// Killed by the checker when the timeout expired.
+    TimedOut,
+    /// Killed by a signal: an abort, a stack overflow, a segfault.
+    Crashed,
+    /// Marked `#[ignore]` for this stage.
+    Ignored,
+    /// Exited 0 without libtest reporting a result.
+    NoVerdict,
+}
+
+impl Verdict {
+    /// Neither a pass nor a skip.
+    pub fn is_bad(self) -> bool {
+        !matches!(self, Verdict::Passed | Verdict::Ignored)
+    }
+}
+
+/// One test's result, with the lines that explain a failure.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestResult {
+    pub name: String,
+    pub verdict: Verdict,
+    /// The first useful lines of a failure; empty on success.
+    pub detail: String,
+    pub duration_ms: u64,
+}
+
+/// Lists the tests in a libtest binary (`--list --format terse`).
+pub fn list(binary: &Path, cwd: &Path) -> Result<Vec<String>> {
+    let mut command = Command::new(binary);
+    command
+        .args(["--list", "--format", "terse"])
+        .current_dir(cwd);
+    let done = process::run(command, LIST_TIMEOUT)?;
+    if done.exit != Exit::Code(0) {
+        bail!(
+            "listing the tests of {} failed ({:?}): {}",
+            binary.display(),
+            done.exit,
+            done.stderr.trim()
+        );
+    }
+    Ok(parse_list(&done.stdout))
+}
+
+fn parse_list(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs one test in its own process and judges it.
+pub fn run(binary: &Path, name: &str, cwd: &Path, timeout: Duration) -> Result<TestResult> {
+    let mut command = Command::new(binary);
+    command
+        .args([
+            "--exact",
+            name,
+            "--test-threads",
+            "1",
+            "--color",
+            "never",
+            "--format",
+            "pretty",
+        ])
+        .current_dir(cwd)
+        .env("CARGO_MANIFEST_DIR", cwd)
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("RUST_TEST_NOCAPTURE")
+        .env_remove("RUST_TEST_THREADS");
+    let done = process::run(command, timeout).with_context(|| format!("cannot run test {name}"))?;
+    Ok(judge(name, &done, timeout))
+}
+
+/// Turns a finished test process into a verdict.
+pub fn judge(name: &str, done: &Finished, timeout: Duration) -> TestResult {
+    let reported = |outcome: &str| {
+        done.stdout
+            .lines()
+            .any(|l| l == format!("test {name} ... {outcome}"))
+    };
+    let (verdict, detail) = match done.exit {
+        Exit::TimedOut => (
+            Verdict::TimedOut,
+            format!(
+                "no result after {}s: a deadlock, a lost wake-up or an endless loop?",
+                timeout.as_secs_f32()
+            ),
+        ),
+        Exit::Signal(signal) => {
+            let mut detail = format!(
+                "the test process was killed by {}",
+                process::signal_name(signal)
+            );
+            let tail = last_lines(&done.stderr, 4);
+            if !tail.is_empty() {
+                detail = format!("{detail}\n{tail}");
+            }
+            (Verdict::Crashed, detail)
+        }
+        Exit::Code(0) if reported("ok") => (Verdict::Passed, String::new()),
+        Exit::Code(0) if reported("ignored") => (Verdict::Ignored, String::new()),
+        Exit::Code(0) => (
+            Verdict::NoVerdict,
+            "the process exited with status 0 before libtest reported a result; \
+             does the code call std::process::exit?"
+                .to_string(),
+        ),
+        Exit::Code(101) => (
+            Verdict::Failed,
+            failure_excerpt(name, &done.stdout, &done.stderr),
+        ),
+        Exit::Code(code) => {
+            let excerpt = failure_excerpt(name, &done.stdout, &done.stderr);
+            (
+                Verdict::Failed,
+                format!("the process exited with status {code}\n{excerpt}")
+                    .trim_end()
+                    .to_string(),
+            )
+        }
+    };
+    let detail = if done.truncated && verdict.is_bad() {
+        format!(
+            "{detail}\n(the test printed more than {} KiB; the rest was dropped)",
+            process::OUTPUT_CAP / 1024
+        )
+    } else {
+        detail
+    };
+    TestResult {
+        name: name.to_string(),
+        verdict,
+        detail,
+        duration_ms: millis(done.duration),
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The panic that failed the test: the test thread's own panic if there is
+/// one (a worker's deliberate panic is not the failure), else the first.
+fn failure_excerpt(name: &str, stdout: &str, stderr: &str) -> String {
+    let captured = captured_block(name, stdout).unwrap_or(stdout);
+    let lines: Vec<&str> = captured.lines().collect();
+    let own = format!("thread '{name}' panicked at");
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with(&own))
+        .or_else(|| lines.iter().position(|l| l.contains("panicked at")));
+    match start {
+        Some(start) => {
+            let excerpt: Vec<&str> = lines[start..]
+                .iter()
+                .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE"))
+                .take(EXCERPT_LINES)
+                .copied()
+                .collect();
+            excerpt.join("\n").replacen(&own, "panicked at", 1)
+        }
+        None => {
+            let tail = last_lines(stderr, EXCERPT_LINES);
+            if tail.is_empty() {
+                last_lines(captured, EXCERPT_LINES)
+            } else {
+                tail
+            }
+        }
+    }
+}
+
+/// The output libtest captured for `name`, printed after a failure between
+/// `---- NAME stdout ----` and the `failures:` summary.
+fn captured_block<'a>(name: &str, stdout: &'a str) -> Option<&'a str> {
+    let header = format!("---- {name} stdout ----\n");
+    let start = stdout.find(&header)? + header.len();
+    let rest = &stdout[start..];
+    let end = rest.find("\n\nfailures:").unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(exit: Exit, stdout: &str, stderr: &str) -> Finished {
+        Finished {
+            exit,
+            stdout: stdout.to_string(),
+            stderr: stderr.to_string(),
+            truncated: false,
+            duration: Duration::from_millis(5),
+        }
+    }
+
+    const T: Duration = Duration::from_secs(30);
+
+    const FAILED_RUN: &str = "
+running 1 test
+test t2_sum ... FAILED
+
+failures:
+
+---- t2_sum stdout ----
+
+thread 'worker-1' panicked at tests/x.rs:3:5:
+deliberate
+thread 't2_sum' panicked at tests/x.rs:9:5:
+assertion `left == right` failed
+  left: 1
+ right: 2
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+
+failures:
+    t2_sum
+
+test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; finished in 0.00s
+";
+
+    #[test]
+    fn lists_only_tests() {
+        let out = "t1_a: test\nt1_b: test\nbench_x: benchmark\n\n";
+        assert_eq!(parse_list(out), vec!["t1_a", "t1_b"]);
+    }
+
+    #[test]
+    fn exit_zero_with_the_ok_line_passes() {
+        let out = "\nrunning 1 test\ntest t1_a ... ok\n\ntest result: ok. 1 passed;\n";
+        let r = judge("t1_a", &finished(Exit::Code(0), out, ""), T);
+        assert_eq!(r.verdict, Verdict::Passed);
+        assert!(r.detail.is_empty());
+    }
+
+    #[test]
+    fn exit_zero_without_the_ok_line_is_no_verdict() {
+        // What std::process::exit(0) inside the code under test looks like.
+        let r = judge(
+            "t1_a",
+            &finished(Exit::Code(0), "\nrunning 1 test\n", ""),
+            T,
+        );
+        assert_eq!(r.verdict, Verdict::NoVerdict);
+        assert!(r.detail.contains("process::exit"), "{}", r.detail);
+    }
+
+    #[test]
+    fn another_tests_ok_line_does_not_count() {
+        let r = judge(
+            "t1_a",
+            &finished(Exit::Code(0), "test t1_ab ... ok\n", ""),
+            T,
+        );
+        assert_eq!(r.verdict, Verdict::NoVerdict);
+    }
+
+    #[test]
+    fn ignored_is_reported_as_ignored() {
+        let r = judge(
+            "t1_a",
+            &finished(Exit::Code(0), "test t1_a ... ignored\n", ""),
+            T,
+        );
+        assert_eq!(r.verdict, Verdict::Ignored);
+    }
+
+    #[test]
+    fn a_panic_shows_the_test_threads_own_message() {
+        let r = judge("t2_sum", &finished(Exit::Code(101), FAILED_RUN, ""), T);
+        assert_eq!(r.verdict, Verdict::Failed);
+        assert_eq!(
+            r.detail,
+            "panicked at tests/x.rs:9:5:\nassertion `left == right` failed\n  left: 1\n right: 2"
+        );
+    }
+
+    #[test]
+    fn a_worker_panic_is_shown_when_the_test_thread_did_not_panic() {
+        let out = "---- t3_x stdout ----\nthread 'worker-0' panicked at src/lib.rs:1:1:\nboom\n\n\nfailures:\n";
+        let r = judge("t3_x", &finished(Exit::Code(101), out, ""), T);
+        assert_eq!(
+            r.detail,
+            "thread 'worker-0' panicked at src/lib.rs:1:1:\nboom"
+        );
+    }
+
+    #[test]
+    fn another_exit_code_is_a_failure_that_says_so() {
+        let r = judge(
+            "t1_a",
+            &finished(Exit::Code(3), "running 1 test\n", "bad things\n"),
+            T,
+        );
+        assert_eq!(r.verdict, Verdict::Failed);
+        assert_eq!(r.detail, "the process exited with status 3\nbad things");
+    }
+
+    #[test]
+    fn a_signal_is_a_crash_with_stderr_tail() {
+        let stderr =
+            "\nthread 't1_a' has overflowed its stack\nfatal runtime error: stack overflow\n";
+        let r = judge(
+            "t1_a",
+            &finished(Exit::Signal(libc::SIGABRT), "", stderr),
+            T,
+        );
+        assert_eq!(r.verdict, Verdict::Crashed);
+        assert!(
+            r.detail
+                .starts_with("the test process was killed by SIGABRT\n"),
+            "{}",
+            r.detail
+        );
+        assert!(r.detail.ends_with("stack overflow"), "{}", r.detail);
+    }
+
+    #[test]
+    fn a_timeout_names_the_limit() {
+        let r = judge(
+            "t1_a",
+            &finished(Exit::TimedOut, "", ""),
+            Duration::from_secs(2),
+        );
+        assert_eq!(r.verdict, Verdict::TimedOut);
+        assert!(r.detail.starts_with("no result after 2s"), "{}", r.detail);
+    }
+}

@@ -1,0 +1,142 @@
+//! `checker`: runs the workbook's graded tasks and reports progress.
+
+mod book;
+mod cargo;
+mod commands;
+mod grading;
+mod libtest;
+mod manifest;
+mod process;
+mod progress;
+mod render;
+mod state;
+mod workspace;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::manifest::Stage;
+
+/// Check your progress through the workbook, one graded task at a time.
+#[derive(Debug, Parser)]
+#[command(name = "checker", version, about, long_about = None)]
+struct Cli {
+    /// The workbook's root (the directory holding course.toml). Default: found from the current directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show a progress table: one row per lesson (the default command).
+    Status {
+        /// Print a machine-readable JSON report instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Rerun every lesson's tests even if its code has not changed.
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Build a lesson and run every task, showing why each one fails.
+    Verify {
+        /// The lesson: `01-threads`, `01` or the package name `threads`.
+        lesson: String,
+        /// The stage to run.
+        #[arg(long, default_value = "test", value_parser = parse_stage)]
+        stage: Stage,
+        /// Check the reference solution instead of your crate.
+        #[arg(long)]
+        solution: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Show the next hint you have not seen yet.
+    Hint {
+        /// The lesson: `01-threads`, `01` or `threads`.
+        lesson: String,
+        /// The task: `t2`, `t2_` or `2`. Default: your first unfinished task.
+        task: Option<String>,
+    },
+    /// Check that the optional tools (nightly + Miri, mdbook) are installed.
+    Doctor,
+    /// Tools for the workbook's maintainers.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DevCommand {
+    /// Prove the course is sound: solutions pass, stubs fail, tasks have tests and hints, chapters exist.
+    Check {
+        /// Only these lessons.
+        lessons: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Tests run at once. Default: the number of CPUs.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Per-test timeout in seconds, overriding the course's.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+}
+
+impl RunArgs {
+    fn options(&self) -> grading::RunOptions {
+        let mut opts = grading::RunOptions::default();
+        if let Some(jobs) = self.jobs {
+            opts.jobs = jobs.max(1);
+        }
+        opts.timeout = self.timeout.map(std::time::Duration::from_secs);
+        opts
+    }
+}
+
+fn parse_stage(text: &str) -> Result<Stage, String> {
+    Stage::ALL
+        .into_iter()
+        .find(|s| s.name() == text)
+        .ok_or_else(|| format!("unknown stage `{text}`; the stages are test, loom, miri and bench"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let root = cli.root.as_deref();
+    match cli.command.unwrap_or(Command::Status {
+        json: false,
+        fresh: false,
+    }) {
+        Command::Status { json, fresh } => commands::status::run(root, json, fresh),
+        Command::Verify {
+            lesson,
+            stage,
+            solution,
+            run,
+        } => commands::verify::run(root, &lesson, stage, solution, &run.options()),
+        Command::Hint { lesson, task } => commands::hint::run(root, &lesson, task.as_deref()),
+        Command::Doctor => commands::doctor::run(root),
+        Command::Dev {
+            command: DevCommand::Check { lessons, run },
+        } => commands::dev_check::run(root, &lessons, &run.options()),
+    }
+}

@@ -1,0 +1,136 @@
+//! Plain-text rendering: aligned tables and indented failure excerpts.
+
+use crate::grading::{StageRun, TaskResult, TaskStatus};
+
+/// How many lines of a compiler error are shown.
+const COMPILE_ERROR_LINES: usize = 30;
+
+/// Left-aligned columns separated by two spaces; the first row is the header.
+pub fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, s)| format!("{s:<w$}", w = widths[c]))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Indents every line of `text` by `by` spaces.
+pub fn indent(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A run's per-task lines, each failing task followed by its first failure.
+pub fn task_lines(run: &StageRun) -> String {
+    let rows: Vec<Vec<String>> = run
+        .tasks
+        .iter()
+        .map(|t| {
+            vec![
+                format!("[{}]", t.status.label()),
+                t.prefix.trim_end_matches('_').to_string(),
+                t.name.clone(),
+                format!("{}/{}", t.earned, t.points),
+            ]
+        })
+        .collect();
+    let lines: Vec<String> = table(&rows).lines().map(str::to_string).collect();
+    let mut out = String::new();
+    for (line, task) in lines.iter().zip(&run.tasks) {
+        out.push_str(&format!("  {line}\n"));
+        if let Some(why) = failure_summary(task) {
+            out.push_str(&indent(&why, 6));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// What to show under a task that did not pass.
+fn failure_summary(task: &TaskResult) -> Option<String> {
+    match task.status {
+        TaskStatus::Passed | TaskStatus::CompileError => None,
+        TaskStatus::NoTests => Some(format!("no graded test starts with `{}`", task.prefix)),
+        _ => {
+            let bad: Vec<_> = task.tests.iter().filter(|t| t.verdict.is_bad()).collect();
+            let first = bad.first()?;
+            let mut text = format!("{}: {}", first.name, first.detail);
+            if bad.len() > 1 {
+                text.push_str(&format!(
+                    "\n(+{} more failing test(s) in this task)",
+                    bad.len() - 1
+                ));
+            }
+            Some(text)
+        }
+    }
+}
+
+/// The first compiler error, shortened, and how many more there are.
+pub fn compile_errors(errors: &[String], package: &str) -> String {
+    let Some(first) = errors.first() else {
+        return String::new();
+    };
+    let lines: Vec<&str> = first.trim_end().lines().collect();
+    let mut out = lines[..lines.len().min(COMPILE_ERROR_LINES)].join("\n");
+    if lines.len() > COMPILE_ERROR_LINES {
+        out.push_str("\n...");
+    }
+    if errors.len() > 1 {
+        out.push_str(&format!(
+            "\n(+{} more error(s); `cargo test -p {package}` shows them all)",
+            errors.len() - 1
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_and_trims_line_ends() {
+        let rows = vec![
+            vec!["a".to_string(), "bb".to_string()],
+            vec!["ccc".to_string(), "d".to_string()],
+        ];
+        assert_eq!(table(&rows), "a    bb\nccc  d\n");
+    }
+
+    #[test]
+    fn compile_errors_show_the_first_and_count_the_rest() {
+        let errors = vec![
+            "error[E0308]: mismatched types\n --> src/lib.rs:1:1".to_string(),
+            "error: two".to_string(),
+        ];
+        let out = compile_errors(&errors, "threads");
+        assert!(
+            out.starts_with("error[E0308]: mismatched types\n --> src/lib.rs:1:1\n"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("(+1 more error(s); `cargo test -p threads` shows them all)"),
+            "{out}"
+        );
+    }
+}
