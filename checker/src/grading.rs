@@ -302,7 +302,7 @@ mod tests {
             TaskStatus::TimedOut
         );
         assert_eq!(task_status(&[rec(Crashed)]), TaskStatus::Crashed);
-        assert_eq!(task_status(&[rec(NoVerdict)]), TaskStatus::Failed);
+        assert_eq!(task_status(&[rec(Unreported)]), TaskStatus::Failed);
         assert_eq!(task_status(&[rec(Failed)]), TaskStatus::Failed);
     }
 }

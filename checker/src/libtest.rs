@@ -33,7 +33,7 @@ pub enum Verdict {
     /// Marked `#[ignore]` for this stage.
     Ignored,
     /// Exited 0 without libtest reporting a result.
-    NoVerdict,
+    Unreported,
 }
 
 impl Verdict {
@@ -131,7 +131,7 @@ pub fn judge(name: &str, done: &Finished, timeout: Duration) -> TestResult {
         Exit::Code(0) if reported("ok") => (Verdict::Passed, String::new()),
         Exit::Code(0) if reported("ignored") => (Verdict::Ignored, String::new()),
         Exit::Code(0) => (
-            Verdict::NoVerdict,
+            Verdict::Unreported,
             "the process exited with status 0 before libtest reported a result; \
              does the code call std::process::exit?"
                 .to_string(),
@@ -175,20 +175,20 @@ fn millis(d: Duration) -> u64 {
 fn failure_excerpt(name: &str, stdout: &str, stderr: &str) -> String {
     let captured = captured_block(name, stdout).unwrap_or(stdout);
     let lines: Vec<&str> = captured.lines().collect();
-    let own = format!("thread '{name}' panicked at");
     let start = lines
         .iter()
-        .position(|l| l.starts_with(&own))
-        .or_else(|| lines.iter().position(|l| l.contains("panicked at")));
+        .position(|l| panicking_thread(l) == Some(name))
+        .or_else(|| lines.iter().position(|l| panicking_thread(l).is_some()));
     match start {
         Some(start) => {
-            let excerpt: Vec<&str> = lines[start..]
+            let mut excerpt: Vec<String> = lines[start..]
                 .iter()
                 .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE"))
                 .take(EXCERPT_LINES)
-                .copied()
+                .map(|l| l.to_string())
                 .collect();
-            excerpt.join("\n").replacen(&own, "panicked at", 1)
+            excerpt[0] = tidy_panic_line(&excerpt[0], name);
+            excerpt.join("\n")
         }
         None => {
             let tail = last_lines(stderr, EXCERPT_LINES);
@@ -198,6 +198,26 @@ fn failure_excerpt(name: &str, stdout: &str, stderr: &str) -> String {
                 tail
             }
         }
+    }
+}
+
+/// The thread named in a `thread 'NAME' (ID) panicked at ...` line.
+fn panicking_thread(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("thread '")?;
+    let (thread, after) = rest.split_once('\'')?;
+    after.contains("panicked at").then_some(thread)
+}
+
+/// Drops the thread id, and the thread name when it is the test's own:
+/// `thread 't2' (5075) panicked at x.rs:1:1:` → `panicked at x.rs:1:1:`.
+fn tidy_panic_line(line: &str, name: &str) -> String {
+    let Some(at) = line.find("panicked at") else {
+        return line.to_string();
+    };
+    match panicking_thread(line) {
+        Some(thread) if thread == name => line[at..].to_string(),
+        Some(thread) => format!("thread '{thread}' {}", &line[at..]),
+        None => line.to_string(),
     }
 }
 
@@ -240,9 +260,9 @@ failures:
 
 ---- t2_sum stdout ----
 
-thread 'worker-1' panicked at tests/x.rs:3:5:
+thread 'worker-1' (77) panicked at tests/x.rs:3:5:
 deliberate
-thread 't2_sum' panicked at tests/x.rs:9:5:
+thread 't2_sum' (76) panicked at tests/x.rs:9:5:
 assertion `left == right` failed
   left: 1
  right: 2
@@ -277,7 +297,7 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
             &finished(Exit::Code(0), "\nrunning 1 test\n", ""),
             T,
         );
-        assert_eq!(r.verdict, Verdict::NoVerdict);
+        assert_eq!(r.verdict, Verdict::Unreported);
         assert!(r.detail.contains("process::exit"), "{}", r.detail);
     }
 
@@ -288,7 +308,7 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
             &finished(Exit::Code(0), "test t1_ab ... ok\n", ""),
             T,
         );
-        assert_eq!(r.verdict, Verdict::NoVerdict);
+        assert_eq!(r.verdict, Verdict::Unreported);
     }
 
     #[test]
@@ -312,8 +332,15 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
     }
 
     #[test]
+    fn panic_lines_without_a_thread_id_are_understood_too() {
+        let out = "---- t2_x stdout ----\nthread 't2_x' panicked at a.rs:1:1:\nboom\n";
+        let r = judge("t2_x", &finished(Exit::Code(101), out, ""), T);
+        assert_eq!(r.detail, "panicked at a.rs:1:1:\nboom");
+    }
+
+    #[test]
     fn a_worker_panic_is_shown_when_the_test_thread_did_not_panic() {
-        let out = "---- t3_x stdout ----\nthread 'worker-0' panicked at src/lib.rs:1:1:\nboom\n\n\nfailures:\n";
+        let out = "---- t3_x stdout ----\nthread 'worker-0' (9) panicked at src/lib.rs:1:1:\nboom\n\n\nfailures:\n";
         let r = judge("t3_x", &finished(Exit::Code(101), out, ""), T);
         assert_eq!(
             r.detail,

@@ -31,10 +31,8 @@ pub fn learner_run(
     opts: &RunOptions,
 ) -> Result<StageRun> {
     let print = learner_fingerprint(ws, lesson)?;
-    if !fresh {
-        if let Some(run) = store.cached(&lesson.id, stage, &print) {
-            return Ok(run.clone());
-        }
+    if let Some(run) = store.cached(&lesson.id, stage, &print).filter(|_| !fresh) {
+        return Ok(run.clone());
     }
     let run = grading::run_stage(ws, lesson, &lesson.exercise, stage, opts)?;
     store.remember(print, run.clone());

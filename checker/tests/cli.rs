@@ -1,0 +1,318 @@
+//! The checker, run as a learner and a maintainer would, against a small
+//! fixture course (`tests/fixtures/course`) copied to a temporary directory.
+//!
+//! The fixture's lesson 01-demo has one task per way a task can end: a pass,
+//! a failed assertion, a hang, a `process::exit(0)` and an abort. Lesson
+//! 02-broken does not compile. Lesson 03-clean is sound.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Course {
+    dir: tempfile::TempDir,
+}
+
+impl Course {
+    fn new() -> Course {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/course");
+        copy_dir(&fixture, dir.path());
+        Course { dir }
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn checker(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_checker"))
+            .arg("--root")
+            .arg(self.dir.path())
+            .args(args)
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("run the checker")
+    }
+
+    fn status_json(&self) -> Value {
+        let out = self.checker(&["status", "--json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).expect("status --json prints JSON")
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn task<'a>(lesson: &'a Value, prefix: &str) -> &'a Value {
+    lesson["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["prefix"] == prefix)
+        .unwrap()
+}
+
+#[test]
+fn verify_reports_pass_fail_timeout_early_exit_and_crash() {
+    let course = Course::new();
+    let out = course.checker(&["verify", "01-demo"]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let line = |prefix: &str| {
+        report
+            .lines()
+            .find(|l| l.contains(prefix))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("t1  Already passing").contains("[pass]"), "{report}");
+    assert!(line("t2  Failing assertion").contains("[FAIL]"), "{report}");
+    assert!(
+        report.contains("t2_add: panicked at exercises/01-demo/tests/demo.rs"),
+        "{report}"
+    );
+    assert!(report.contains("left: 5"), "{report}");
+    assert!(line("t3  Hangs").contains("[TIMEOUT]"), "{report}");
+    assert!(report.contains("no result after 2s"), "{report}");
+    assert!(line("t4  Exits early").contains("[FAIL]"), "{report}");
+    assert!(
+        report.contains("does the code call std::process::exit"),
+        "{report}"
+    );
+    assert!(line("t5  Aborts").contains("[CRASH]"), "{report}");
+    assert!(report.contains("killed by SIGABRT"), "{report}");
+    assert!(
+        report.contains("1 of 5 tasks passed, 1 of 15 points."),
+        "{report}"
+    );
+}
+
+#[test]
+fn verify_shows_the_compiler_error() {
+    let course = Course::new();
+    let out = course.checker(&["verify", "02-broken"]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(report.contains("does not compile"), "{report}");
+    assert!(
+        report.contains("error[E0308]: mismatched types"),
+        "{report}"
+    );
+    assert!(
+        report.contains("exercises/02-broken/src/lib.rs:2:5"),
+        "{report}"
+    );
+    assert!(report.contains("[COMPILE ERROR]"), "{report}");
+}
+
+#[test]
+fn verify_passes_the_solution_and_exits_zero() {
+    let course = Course::new();
+    let out = course.checker(&["verify", "01-demo", "--solution"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("5 of 5 tasks passed, 15 of 15 points."),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn status_counts_tasks_and_points_and_catches_up_with_edits() {
+    let course = Course::new();
+    let report = course.status_json();
+    let demo = &report["lessons"][0];
+    assert_eq!(demo["id"], "01-demo");
+    assert_eq!(
+        (demo["tasks_passed"].as_u64(), demo["tasks_total"].as_u64()),
+        (Some(1), Some(5))
+    );
+    assert_eq!(
+        (demo["points"].as_u64(), demo["max_points"].as_u64()),
+        (Some(1), Some(15))
+    );
+    assert_eq!(task(demo, "t3_")["status"], "timed_out");
+    assert_eq!(task(demo, "t5_")["status"], "crashed");
+    let broken = &report["lessons"][1];
+    assert_eq!(broken["stages"]["test"], "compile_error");
+    assert!(
+        broken["compile_errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("mismatched types")
+    );
+    assert_eq!(report["points"], 1);
+
+    // The learner copies the solution over the stub: every task now passes.
+    std::fs::copy(
+        course.path("solutions/01-demo/src/lib.rs"),
+        course.path("exercises/01-demo/src/lib.rs"),
+    )
+    .unwrap();
+    let report = course.status_json();
+    let demo = &report["lessons"][0];
+    assert_eq!(demo["tasks_passed"], 5);
+    assert_eq!(demo["points"], 15);
+    assert_eq!(demo["stages"]["test"], "passed");
+}
+
+#[test]
+fn status_prints_a_table_a_summary_and_the_next_step() {
+    let course = Course::new();
+    let out = course.checker(&[]);
+    let report = stdout(&out);
+    assert!(out.status.success(), "{}", text(&out));
+    let row = report
+        .lines()
+        .find(|l| l.starts_with("01-demo"))
+        .unwrap_or_default();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells, ["01-demo", "1/5", "1/15", "FAIL"], "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("02-broken") && l.contains("BUILD ERROR")),
+        "{report}"
+    );
+    assert!(
+        report.contains("Progress: 1 of 7 tasks, 1 of 30 points."),
+        "{report}"
+    );
+    assert!(
+        report.contains("Next: 01-demo task t2 (Failing assertion)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn hints_come_one_at_a_time_and_survive_a_corrupt_state_file() {
+    let course = Course::new();
+    let first = stdout(&course.checker(&["hint", "01-demo", "t2"]));
+    assert!(
+        first.contains("Hint 1 of 2") && first.contains("first t2 hint"),
+        "{first}"
+    );
+    let second = stdout(&course.checker(&["hint", "01-demo", "2"]));
+    assert!(
+        second.contains("Hint 2 of 2") && second.contains("second t2 hint"),
+        "{second}"
+    );
+    let again = stdout(&course.checker(&["hint", "01-demo", "t2_"]));
+    assert!(
+        again.contains("second t2 hint") && again.contains("last hint"),
+        "{again}"
+    );
+
+    std::fs::write(course.path(".checker/state.json"), "{{{ garbage").unwrap();
+    let out = course.checker(&["hint", "01-demo", "t2"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("first t2 hint"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is corrupt"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn hint_without_a_task_picks_the_first_unfinished_one() {
+    let course = Course::new();
+    assert!(course.checker(&["verify", "01-demo"]).status.code() == Some(1));
+    let out = stdout(&course.checker(&["hint", "01-demo"]));
+    assert!(out.contains("01-demo t2 (Failing assertion)"), "{out}");
+}
+
+#[test]
+fn dev_check_passes_a_sound_lesson() {
+    let course = Course::new();
+    let out = course.checker(&["dev", "check", "03-clean"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = stdout(&out);
+    assert!(
+        report.contains("ok    solution passes (test): 1/1 tasks"),
+        "{report}"
+    );
+    assert!(report.contains("ok    stub fails every task"), "{report}");
+    assert!(report.contains("1 include(s) resolve"), "{report}");
+}
+
+#[test]
+fn dev_check_rejects_unsound_lessons() {
+    let course = Course::new();
+    let out = course.checker(&["dev", "check", "01-demo", "02-broken"]);
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(report.contains("the stub already passes: t1"), "{report}");
+    assert!(
+        report.contains("tests that belong to no task: demo::untagged_helper_check"),
+        "{report}"
+    );
+    assert!(report.contains("the stub must compile"), "{report}");
+}
+
+#[test]
+fn dev_check_catches_a_mistyped_book_include() {
+    let course = Course::new();
+    let chapter = course.path("book/src/03-clean.md");
+    let text_before = std::fs::read_to_string(&chapter).unwrap();
+    std::fs::write(&chapter, text_before.replace(":square}}", ":sqare}}")).unwrap();
+    let out = course.checker(&["dev", "check", "03-clean"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("no `ANCHOR: sqare`"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn outside_a_course_the_error_says_what_to_do() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_checker"))
+        .current_dir(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no course.toml found") && err.contains("--root"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_lesson_lists_the_real_ones() {
+    let course = Course::new();
+    let out = course.checker(&["verify", "99"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no lesson `99`") && err.contains("01-demo, 02-broken, 03-clean"),
+        "{err}"
+    );
+}
