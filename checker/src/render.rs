@@ -73,7 +73,10 @@ fn failure_summary(task: &TaskResult) -> Option<String> {
         _ => {
             let bad: Vec<_> = task.tests.iter().filter(|t| t.verdict.is_bad()).collect();
             // A `todo!()` says most plainly what is left to do.
-            let first = bad.iter().find(|t| t.detail.contains("not yet implemented")).or(bad.first())?;
+            let first = bad
+                .iter()
+                .find(|t| t.detail.contains("not yet implemented"))
+                .or(bad.first())?;
             let mut text = format!("{}: {}", first.name, first.detail);
             if bad.len() > 1 {
                 text.push_str(&format!(
