@@ -30,6 +30,26 @@ pub fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Wraps `text` at word boundaries so no line is longer than `width`
+/// (a single longer word keeps its own line). Existing line breaks stay.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}
+
 /// Indents every line of `text` by `by` spaces.
 pub fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
@@ -119,6 +139,15 @@ mod tests {
             vec!["ccc".to_string(), "d".to_string()],
         ];
         assert_eq!(table(&rows), "a    bb\nccc  d\n");
+    }
+
+    #[test]
+    fn wrap_breaks_at_words_and_keeps_line_breaks() {
+        assert_eq!(wrap("aaa bbb ccc\nd", 7), "aaa bbb\nccc\nd");
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            "averyveryverylongword\nx"
+        );
     }
 
     #[test]

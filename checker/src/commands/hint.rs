@@ -37,7 +37,10 @@ pub fn run(root: Option<&Path>, lesson: &str, task: Option<&str>) -> Result<Exit
         lesson.id,
         task.name
     );
-    println!("{}\n", render::indent(&task.hints[index], 2));
+    println!(
+        "{}\n",
+        render::indent(&render::wrap(&task.hints[index], 76), 2)
+    );
     if index + 1 < task.hints.len() {
         println!(
             "Run `cargo run -p checker -- hint {} {short}` again for the next one.",

@@ -1,6 +1,7 @@
 //! `checker status`: one row per lesson, a summary line, and the next step.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -46,14 +47,15 @@ pub fn run(root: Option<&Path>, json: bool, fresh: bool) -> Result<ExitCode> {
     let mut store = Store::load(&ws.state_dir());
     let opts = RunOptions::default();
     let mut lessons = Vec::new();
+    let show_progress = !json && std::io::stderr().is_terminal();
     for lesson in &ws.course.lessons {
-        if !json {
+        if show_progress {
             eprint!("checking {} ...\r", lesson.id);
         }
         let result = learner_run(&ws, &mut store, lesson, Stage::Test, fresh, &opts);
         lessons.push(lesson_report(lesson, &store, result));
     }
-    if !json {
+    if show_progress {
         eprint!("{}\r", " ".repeat(40));
     }
     store.save()?;
@@ -196,7 +198,7 @@ fn next_step(ws: &Workspace, report: &Report) -> String {
         .map(|t| format!(" task {} ({})", t.prefix.trim_end_matches('_'), t.name))
         .unwrap_or_default();
     format!(
-        "Next: {}{task_text}. Read {chapter}, edit {src}, then run\n  cargo run -p checker -- verify {}\n",
+        "Next: {}{task_text}.\n  Read {chapter}, edit {src}, then run\n  cargo run -p checker -- verify {}\n",
         lesson.id, lesson.id
     )
 }
