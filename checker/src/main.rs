@@ -111,6 +111,17 @@ fn parse_stage(text: &str) -> Result<Stage, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Tests run in process groups of their own, out of the terminal's reach:
+    // on Ctrl-C, stop them before leaving.
+    let interrupted = ctrlc::set_handler(|| {
+        eprintln!("\ninterrupted; stopping the running tests.");
+        process::stop_all_and_exit(130);
+    });
+    if let Err(e) = interrupted {
+        eprintln!(
+            "warning: cannot catch Ctrl-C ({e}); a test still running when you press it may linger"
+        );
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {

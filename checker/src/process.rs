@@ -5,10 +5,11 @@
 //! forked helpers of a hanging test die with it. The group is also killed
 //! after a normal exit, so nothing a test started outlives it.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,25 @@ use anyhow::{Context, Result};
 
 /// How much of each output stream is kept; the rest is read and dropped.
 pub const OUTPUT_CAP: usize = 256 * 1024;
+
+/// Process groups of the children running now. Children live in groups of
+/// their own, so a Ctrl-C at the terminal does not reach them:
+/// [`stop_all_and_exit`] does.
+static RUNNING: Mutex<BTreeSet<libc::pid_t>> = Mutex::new(BTreeSet::new());
+
+/// Kills every child process group still running and exits. The registry
+/// stays locked until the exit, so no new child can start in between.
+pub fn stop_all_and_exit(code: i32) -> ! {
+    let groups = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+    for &pgid in groups.iter() {
+        // SAFETY: kill has no memory-safety preconditions; each id is the
+        // pid of a child we have not reaped yet.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+    std::process::exit(code)
+}
 
 /// How a finished child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +65,14 @@ pub fn run(mut command: Command, timeout: Duration) -> Result<Finished> {
         .stderr(Stdio::piped())
         .process_group(0);
     let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("cannot start {:?}", command.get_program()))?;
+    let mut child = {
+        let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {:?}", command.get_program()))?;
+        running.extend(libc::pid_t::try_from(child.id()));
+        child
+    };
     let (done_tx, done_rx) = mpsc::channel();
     let stdout = child
         .stdout
@@ -55,10 +80,17 @@ pub fn run(mut command: Command, timeout: Duration) -> Result<Finished> {
         .map(|s| spawn_reader(s, done_tx.clone()));
     let stderr = child.stderr.take().map(|s| spawn_reader(s, done_tx));
 
-    let exit = wait_with_timeout(&mut child, timeout)?;
+    let exit = wait_with_timeout(&mut child, timeout);
     let duration = started.elapsed();
     kill_group(&child);
-    let status = child.wait().context("cannot reap the test process")?;
+    let status = child.wait().context("cannot reap the test process");
+    if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&pgid);
+    }
+    let (exit, status) = (exit?, status?);
     let exit = exit.unwrap_or_else(|| exit_of(status));
 
     // A grandchild that left the group could keep a pipe open forever;

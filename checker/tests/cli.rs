@@ -316,3 +316,63 @@ fn an_unknown_lesson_lists_the_real_ones() {
         "{err}"
     );
 }
+
+/// Pids of processes whose command line contains every needle.
+fn pids_running(needles: &[&str]) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| {
+                    let line = String::from_utf8_lossy(&c).into_owned();
+                    needles.iter().all(|n| line.contains(n))
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Polls `condition` every 50 ms for up to 60 s.
+fn eventually(mut condition: impl FnMut() -> bool) -> bool {
+    for _ in 0..1200 {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn ctrl_c_stops_the_tests_it_started() {
+    let course = Course::new();
+    let mut checker = Command::new(env!("CARGO_BIN_EXE_checker"))
+        .arg("--root")
+        .arg(course.path(""))
+        .args(["verify", "01-demo", "--timeout", "600"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The hanging test's process: the fixture's test binary running t3_answer.
+    let target = course.path("target").display().to_string();
+    let hanging = [target.as_str(), "t3_answer"];
+    assert!(
+        eventually(|| !pids_running(&hanging).is_empty()),
+        "the hanging test never started"
+    );
+
+    let pid = libc::pid_t::try_from(checker.id()).unwrap();
+    // SAFETY: sending a signal to our own child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let status = checker.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        eventually(|| pids_running(&hanging).is_empty()),
+        "a test outlived the checker"
+    );
+}
