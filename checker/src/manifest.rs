@@ -32,6 +32,9 @@ pub struct CourseInfo {
     pub book: PathBuf,
     #[serde(default = "default_timeout_secs")]
     pub default_timeout_secs: u64,
+    /// `LOOM_MAX_PREEMPTIONS` for lessons that do not set their own.
+    #[serde(default = "default_loom_max_preemptions")]
+    pub loom_max_preemptions: u32,
 }
 
 fn default_book() -> PathBuf {
@@ -40,6 +43,10 @@ fn default_book() -> PathBuf {
 
 fn default_timeout_secs() -> u64 {
     30
+}
+
+fn default_loom_max_preemptions() -> u32 {
+    2
 }
 
 /// One lesson: an exercise crate, its solution crate and its chapter.
@@ -56,6 +63,11 @@ pub struct Lesson {
     pub chapter: PathBuf,
     pub stages: Vec<Stage>,
     pub timeout_secs: Option<u64>,
+    /// `MIRIFLAGS` for every test of the lesson in the miri stage.
+    #[serde(default)]
+    pub miri_flags: Vec<String>,
+    /// `LOOM_MAX_PREEMPTIONS` for the loom stage (the course default if unset).
+    pub loom_max_preemptions: Option<u32>,
     #[serde(rename = "task")]
     pub tasks: Vec<Task>,
 }
@@ -69,6 +81,9 @@ pub struct Task {
     pub points: u32,
     #[serde(default)]
     pub hints: Vec<String>,
+    /// Extra `MIRIFLAGS` for this task's tests, after the lesson's.
+    #[serde(default)]
+    pub miri_flags: Vec<String>,
 }
 
 /// A way of running a lesson's tests.

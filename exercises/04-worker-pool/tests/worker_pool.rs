@@ -1,0 +1,1 @@
+//! Graded tests: work in progress.

@@ -1,0 +1,1 @@
+//! Lesson 02-channels: work in progress.

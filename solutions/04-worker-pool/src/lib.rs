@@ -1,0 +1,1 @@
+//! Lesson 04-worker-pool: work in progress.
