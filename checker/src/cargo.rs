@@ -20,9 +20,47 @@ pub fn program() -> PathBuf {
 pub struct BuildOptions {
     /// Extra environment for cargo, for example `RUSTFLAGS`.
     pub env: Vec<(String, String)>,
+    /// Environment variables cargo must not see.
+    pub env_remove: Vec<String>,
     /// A separate target directory, so an unusual build does not invalidate the normal one.
     pub target_dir: Option<PathBuf>,
     pub release: bool,
+    /// Run `cargo +TOOLCHAIN` through the rustup proxy (for example `nightly`).
+    pub toolchain: Option<String>,
+    /// The cargo subcommand words before `test`, for example `["miri"]`.
+    pub wrapper: Vec<String>,
+}
+
+impl BuildOptions {
+    /// A `cargo [+toolchain] [wrapper...] test <args>` command for `package`,
+    /// run from the workspace root.
+    pub fn cargo_test(&self, root: &Path, package: &str) -> Command {
+        let mut command = match &self.toolchain {
+            // The rustup proxy on PATH understands `+toolchain`; $CARGO may not.
+            Some(toolchain) => {
+                let mut c = Command::new("cargo");
+                c.arg(format!("+{toolchain}"));
+                c
+            }
+            None => Command::new(program()),
+        };
+        command.current_dir(root).args(&self.wrapper).arg("test");
+        command
+            .args(["-p", package])
+            .arg("--manifest-path")
+            .arg(root.join("Cargo.toml"));
+        if self.release {
+            command.arg("--release");
+        }
+        if let Some(dir) = &self.target_dir {
+            command.arg("--target-dir").arg(dir);
+        }
+        for key in &self.env_remove {
+            command.env_remove(key);
+        }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
 }
 
 /// An integration-test executable.
@@ -46,30 +84,12 @@ pub enum Build {
 /// Only `tests/` targets are built: a learner's own unit tests in `src/`
 /// are theirs and are never graded.
 pub fn build_tests(root: &Path, package: &str, options: &BuildOptions) -> Result<Build> {
-    let mut command = Command::new(program());
+    let mut command = options.cargo_test(root, package);
     command
-        .current_dir(root)
-        .args([
-            "test",
-            "--no-run",
-            "--message-format=json",
-            "--test",
-            "*",
-            "-p",
-            package,
-        ])
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
+        .args(["--no-run", "--message-format=json", "--test", "*"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if options.release {
-        command.arg("--release");
-    }
-    if let Some(dir) = &options.target_dir {
-        command.arg("--target-dir").arg(dir);
-    }
-    command.envs(options.env.iter().map(|(k, v)| (k, v)));
     let mut child = command.spawn().context("cannot start cargo")?;
 
     let mut stderr = child

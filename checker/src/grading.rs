@@ -1,17 +1,16 @@
 //! Running a lesson's graded tasks in one stage and scoring them.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::cargo::{self, Build, BuildOptions};
 use crate::libtest::{self, TestResult, Verdict};
 use crate::manifest::{Lesson, Stage, Task};
+use crate::stages::{Prepared, StagePlan, Target};
 use crate::workspace::Workspace;
 
 /// How a task stands after a run.
@@ -23,8 +22,12 @@ pub enum TaskStatus {
     CompileError,
     TimedOut,
     Crashed,
-    /// No test carries the task's prefix: a course defect.
+    /// No test carries the task's prefix: a course defect in the test stage.
     NoTests,
+    /// The task has no tests in this (non-test) stage.
+    NotInStage,
+    /// The stage could not run here (its tool is not installed).
+    Skipped,
 }
 
 impl TaskStatus {
@@ -36,7 +39,22 @@ impl TaskStatus {
             TaskStatus::TimedOut => "TIMEOUT",
             TaskStatus::Crashed => "CRASH",
             TaskStatus::NoTests => "NO TESTS",
+            TaskStatus::NotInStage => "-",
+            TaskStatus::Skipped => "skipped",
         }
+    }
+
+    /// Whether the task is broken in this stage (as opposed to passing,
+    /// untested here, or not run).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Failed
+                | TaskStatus::CompileError
+                | TaskStatus::TimedOut
+                | TaskStatus::Crashed
+                | TaskStatus::NoTests
+        )
     }
 }
 
@@ -74,6 +92,9 @@ pub struct StageRun {
     pub tasks: Vec<TaskResult>,
     /// Tests that carry no task's prefix (graded by nobody).
     pub ungraded: Vec<String>,
+    /// Why the stage did not run, when it could not.
+    #[serde(default)]
+    pub skipped: Option<String>,
 }
 
 impl StageRun {
@@ -84,17 +105,37 @@ impl StageRun {
             .count()
     }
 
-    pub fn points(&self) -> u32 {
-        self.tasks.iter().map(|t| t.earned).sum()
-    }
-
+    /// Every task passed or has no tests in this stage; a skipped stage did not pass.
     pub fn all_passed(&self) -> bool {
-        self.tasks.iter().all(|t| t.status == TaskStatus::Passed)
+        self.skipped.is_none()
+            && self
+                .tasks
+                .iter()
+                .all(|t| matches!(t.status, TaskStatus::Passed | TaskStatus::NotInStage))
     }
 
     pub fn task(&self, prefix: &str) -> Option<&TaskResult> {
         self.tasks.iter().find(|t| t.prefix == prefix)
     }
+}
+
+/// A task's standing across stages: its result in the first stage where it
+/// fails, else its result in the first stage (the test stage).
+pub fn combine(runs: &[StageRun]) -> Vec<TaskResult> {
+    let Some(first) = runs.first() else {
+        return Vec::new();
+    };
+    first
+        .tasks
+        .iter()
+        .map(|task| {
+            runs.iter()
+                .filter_map(|run| run.task(&task.prefix))
+                .find(|t| t.status.is_failure())
+                .unwrap_or(task)
+                .clone()
+        })
+        .collect()
 }
 
 /// How to run.
@@ -127,13 +168,13 @@ pub fn run_stage(
     stage: Stage,
     opts: &RunOptions,
 ) -> Result<StageRun> {
-    if stage != Stage::Test {
-        bail!("the `{stage}` stage is not available in this version of the checker");
-    }
-    let package_dir = ws.package_dir(package)?.to_path_buf();
-    let timeout = opts
-        .timeout
-        .unwrap_or_else(|| lesson.timeout(&ws.course.course));
+    let plan = StagePlan {
+        ws,
+        lesson,
+        package,
+        stage,
+        timeout: opts.timeout,
+    };
     let mut run = StageRun {
         lesson: lesson.id.clone(),
         package: package.to_string(),
@@ -141,35 +182,49 @@ pub fn run_stage(
         compile_errors: Vec::new(),
         tasks: Vec::new(),
         ungraded: Vec::new(),
+        skipped: None,
     };
-    let binaries = match cargo::build_tests(&ws.root, package, &BuildOptions::default())? {
-        Build::Ok(binaries) => binaries,
-        Build::CompileError(errors) => {
+    let all = |status| {
+        lesson
+            .tasks
+            .iter()
+            .map(|t| score(t, status, Vec::new()))
+            .collect()
+    };
+    let targets = match plan.prepare()? {
+        Prepared::Ready(targets) => targets,
+        Prepared::CompileError(errors) => {
             run.compile_errors = errors;
-            run.tasks = lesson
-                .tasks
-                .iter()
-                .map(|t| score(t, TaskStatus::CompileError, Vec::new()))
-                .collect();
+            run.tasks = all(TaskStatus::CompileError);
+            return Ok(run);
+        }
+        Prepared::Skipped(why) => {
+            run.skipped = Some(why);
+            run.tasks = all(TaskStatus::Skipped);
             return Ok(run);
         }
     };
 
     let mut jobs = Vec::new();
-    for binary in &binaries {
-        for name in libtest::list(&binary.path, &package_dir)? {
+    for target in &targets {
+        for name in libtest::list(plan.harness(target, None)?)? {
             match lesson.task_of(&name) {
                 Some(task) => jobs.push(Job {
-                    task: task.prefix.clone(),
-                    binary: binary.target.clone(),
-                    exe: binary.path.clone(),
+                    task,
+                    target: target.clone(),
                     name,
                 }),
-                None => run.ungraded.push(format!("{}::{}", binary.target, name)),
+                None => run.ungraded.push(format!("{}::{}", target.name, name)),
             }
         }
     }
-    let results = run_jobs(&jobs, &package_dir, timeout, opts.jobs.max(1));
+    // Miri is one cargo call per test; two at once is plenty on any machine.
+    let workers = if stage == Stage::Miri {
+        opts.jobs.clamp(1, 2)
+    } else {
+        opts.jobs.max(1)
+    };
+    let results = run_jobs(&plan, &jobs, workers);
 
     let mut by_task: BTreeMap<&str, Vec<TestRecord>> = BTreeMap::new();
     for (job, result) in jobs.iter().zip(results) {
@@ -180,9 +235,9 @@ pub fn run_stage(
             duration_ms: 0,
         });
         by_task
-            .entry(&job.task)
+            .entry(&job.task.prefix)
             .or_default()
-            .push(record(&job.binary, result));
+            .push(record(&job.target.name, result));
     }
     run.tasks = lesson
         .tasks
@@ -190,27 +245,24 @@ pub fn run_stage(
         .map(|task| {
             let mut tests = by_task.remove(task.prefix.as_str()).unwrap_or_default();
             tests.sort_by_key(|t| !t.verdict.is_bad());
-            let status = task_status(&tests);
+            let status = match task_status(&tests) {
+                TaskStatus::NoTests if stage != Stage::Test => TaskStatus::NotInStage,
+                status => status,
+            };
             score(task, status, tests)
         })
         .collect();
     Ok(run)
 }
 
-struct Job {
-    task: String,
-    binary: String,
-    exe: PathBuf,
+struct Job<'a> {
+    task: &'a Task,
+    target: Target,
     name: String,
 }
 
 /// Runs the jobs on `workers` threads; results come back in job order.
-fn run_jobs(
-    jobs: &[Job],
-    cwd: &std::path::Path,
-    timeout: Duration,
-    workers: usize,
-) -> Vec<Result<TestResult>> {
+fn run_jobs(plan: &StagePlan<'_>, jobs: &[Job<'_>], workers: usize) -> Vec<Result<TestResult>> {
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<Result<TestResult>>>> =
         Mutex::new((0..jobs.len()).map(|_| None).collect());
@@ -220,7 +272,9 @@ fn run_jobs(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
-                    let result = libtest::run(&job.exe, &job.name, cwd, timeout);
+                    let result = plan
+                        .harness(&job.target, Some(job.task))
+                        .and_then(|command| libtest::run(command, &job.name, plan.timeout()));
                     slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
                 }
             });
@@ -286,6 +340,50 @@ mod tests {
             detail: String::new(),
             duration_ms: 0,
         }
+    }
+
+    fn run_with(stage: Stage, statuses: &[TaskStatus]) -> StageRun {
+        StageRun {
+            lesson: "l".into(),
+            package: "p".into(),
+            stage,
+            compile_errors: Vec::new(),
+            tasks: statuses
+                .iter()
+                .enumerate()
+                .map(|(i, &status)| TaskResult {
+                    prefix: format!("t{i}_"),
+                    name: String::new(),
+                    points: 5,
+                    earned: if status == TaskStatus::Passed { 5 } else { 0 },
+                    status,
+                    tests: Vec::new(),
+                })
+                .collect(),
+            ungraded: Vec::new(),
+            skipped: None,
+        }
+    }
+
+    #[test]
+    fn combine_takes_the_first_failing_stage() {
+        use TaskStatus::*;
+        let test = run_with(Stage::Test, &[Passed, Passed, Failed, Passed]);
+        let loom = run_with(Stage::Loom, &[Failed, NotInStage, Passed, Passed]);
+        let miri = run_with(Stage::Miri, &[Skipped, Skipped, Skipped, Crashed]);
+        let combined: Vec<TaskStatus> = combine(&[test, loom, miri])
+            .iter()
+            .map(|t| t.status)
+            .collect();
+        assert_eq!(combined, [Failed, Passed, Failed, Crashed]);
+    }
+
+    #[test]
+    fn a_skipped_stage_is_not_a_pass() {
+        let mut run = run_with(Stage::Miri, &[TaskStatus::Skipped]);
+        run.skipped = Some("not installed".into());
+        assert!(!run.all_passed());
+        assert!(run_with(Stage::Loom, &[TaskStatus::Passed, TaskStatus::NotInStage]).all_passed());
     }
 
     #[test]

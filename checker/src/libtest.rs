@@ -5,7 +5,6 @@
 //! own `test NAME ... ok` line: a `std::process::exit(0)` inside the code
 //! under test would otherwise pass every test.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use crate::process::{self, Exit, Finished};
 /// How long listing a binary's tests may take.
 const LIST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many lines of a failure are shown.
-const EXCERPT_LINES: usize = 12;
+const EXCERPT_LINES: usize = 16;
 
 /// The verdict on one test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,17 +52,15 @@ pub struct TestResult {
     pub duration_ms: u64,
 }
 
-/// Lists the tests in a libtest binary (`--list --format terse`).
-pub fn list(binary: &Path, cwd: &Path) -> Result<Vec<String>> {
-    let mut command = Command::new(binary);
-    command
-        .args(["--list", "--format", "terse"])
-        .current_dir(cwd);
+/// Lists the tests of a libtest harness (`--list --format terse`).
+/// `command` runs the harness; the listing arguments are appended to it.
+pub fn list(mut command: Command) -> Result<Vec<String>> {
+    command.args(["--list", "--format", "terse"]);
+    let what = format!("{:?}", command.get_program());
     let done = process::run(command, LIST_TIMEOUT)?;
     if done.exit != Exit::Code(0) {
         bail!(
-            "listing the tests of {} failed ({:?}): {}",
-            binary.display(),
+            "listing the tests of {what} failed ({:?}): {}",
             done.exit,
             done.stderr.trim()
         );
@@ -79,9 +76,9 @@ fn parse_list(stdout: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs one test in its own process and judges it.
-pub fn run(binary: &Path, name: &str, cwd: &Path, timeout: Duration) -> Result<TestResult> {
-    let mut command = Command::new(binary);
+/// Runs one test in its own process and judges it. `command` runs the
+/// harness; the arguments that select the test are appended to it.
+pub fn run(mut command: Command, name: &str, timeout: Duration) -> Result<TestResult> {
     command
         .args([
             "--exact",
@@ -93,8 +90,6 @@ pub fn run(binary: &Path, name: &str, cwd: &Path, timeout: Duration) -> Result<T
             "--format",
             "pretty",
         ])
-        .current_dir(cwd)
-        .env("CARGO_MANIFEST_DIR", cwd)
         .env("RUST_BACKTRACE", "0")
         .env_remove("RUST_TEST_NOCAPTURE")
         .env_remove("RUST_TEST_THREADS");
@@ -191,6 +186,16 @@ fn failure_excerpt(name: &str, stdout: &str, stderr: &str) -> String {
             excerpt.join("\n")
         }
         None => {
+            // Miri and cargo report with `error: ...` on stderr.
+            let lines: Vec<&str> = stderr.lines().collect();
+            if let Some(start) = lines.iter().position(|l| l.starts_with("error")) {
+                return lines[start..]
+                    .iter()
+                    .take(EXCERPT_LINES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            }
             let tail = last_lines(stderr, EXCERPT_LINES);
             if tail.is_empty() {
                 last_lines(captured, EXCERPT_LINES)

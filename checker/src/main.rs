@@ -9,6 +9,7 @@ mod manifest;
 mod process;
 mod progress;
 mod render;
+mod stages;
 mod state;
 mod workspace;
 
@@ -45,9 +46,12 @@ enum Command {
     Verify {
         /// The lesson: `01-threads`, `01` or the package name `threads`.
         lesson: String,
-        /// The stage to run.
-        #[arg(long, default_value = "test", value_parser = parse_stage)]
-        stage: Stage,
+        /// Run only this stage (test, loom or miri). Default: the required stages, test and loom.
+        #[arg(long, value_parser = parse_stage, conflicts_with = "all_stages")]
+        stage: Option<Stage>,
+        /// Run every stage of the lesson, Miri included.
+        #[arg(long)]
+        all_stages: bool,
         /// Check the reference solution instead of your crate.
         #[arg(long)]
         solution: bool,
@@ -141,9 +145,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify {
             lesson,
             stage,
+            all_stages,
             solution,
             run,
-        } => commands::verify::run(root, &lesson, stage, solution, &run.options()),
+        } => {
+            use commands::verify::StageChoice;
+            let choice = match (stage, all_stages) {
+                (Some(stage), _) => StageChoice::One(stage),
+                (None, true) => StageChoice::All,
+                (None, false) => StageChoice::Required,
+            };
+            commands::verify::run(root, &lesson, choice, solution, &run.options())
+        }
         Command::Hint { lesson, task } => commands::hint::run(root, &lesson, task.as_deref()),
         Command::Doctor => commands::doctor::run(root),
         Command::Dev {

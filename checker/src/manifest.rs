@@ -32,6 +32,9 @@ pub struct CourseInfo {
     pub book: PathBuf,
     #[serde(default = "default_timeout_secs")]
     pub default_timeout_secs: u64,
+    /// Per-test timeout in the miri stage, which runs about 200 times slower.
+    #[serde(default = "default_miri_timeout_secs")]
+    pub miri_timeout_secs: u64,
     /// `LOOM_MAX_PREEMPTIONS` for lessons that do not set their own.
     #[serde(default = "default_loom_max_preemptions")]
     pub loom_max_preemptions: u32,
@@ -43,6 +46,10 @@ fn default_book() -> PathBuf {
 
 fn default_timeout_secs() -> u64 {
     30
+}
+
+fn default_miri_timeout_secs() -> u64 {
+    300
 }
 
 fn default_loom_max_preemptions() -> u32 {
@@ -102,6 +109,12 @@ pub enum Stage {
 
 impl Stage {
     pub const ALL: [Stage; 4] = [Stage::Test, Stage::Loom, Stage::Miri, Stage::Bench];
+
+    /// Stages a learner must pass for a task to count. Miri needs a nightly
+    /// toolchain that not every machine has, and benchmarks grade nothing.
+    pub fn is_required(self) -> bool {
+        matches!(self, Stage::Test | Stage::Loom)
+    }
 
     pub fn name(self) -> &'static str {
         match self {

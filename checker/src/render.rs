@@ -1,6 +1,6 @@
 //! Plain-text rendering: aligned tables and indented failure excerpts.
 
-use crate::grading::{StageRun, TaskResult, TaskStatus};
+use crate::grading::{TaskResult, TaskStatus};
 
 /// How many lines of a compiler error are shown.
 const COMPILE_ERROR_LINES: usize = 30;
@@ -59,10 +59,9 @@ pub fn indent(text: &str, by: usize) -> String {
         .join("\n")
 }
 
-/// A run's per-task lines, each failing task followed by its first failure.
-pub fn task_lines(run: &StageRun) -> String {
-    let rows: Vec<Vec<String>> = run
-        .tasks
+/// One line per task, each failing task followed by its first failure.
+pub fn task_lines(tasks: &[TaskResult]) -> String {
+    let rows: Vec<Vec<String>> = tasks
         .iter()
         .map(|t| {
             vec![
@@ -75,7 +74,7 @@ pub fn task_lines(run: &StageRun) -> String {
         .collect();
     let lines: Vec<String> = table(&rows).lines().map(str::to_string).collect();
     let mut out = String::new();
-    for (line, task) in lines.iter().zip(&run.tasks) {
+    for (line, task) in lines.iter().zip(tasks) {
         out.push_str(&format!("  {line}\n"));
         if let Some(why) = failure_summary(task) {
             out.push_str(&indent(&why, 6));
@@ -88,7 +87,10 @@ pub fn task_lines(run: &StageRun) -> String {
 /// What to show under a task that did not pass.
 fn failure_summary(task: &TaskResult) -> Option<String> {
     match task.status {
-        TaskStatus::Passed | TaskStatus::CompileError => None,
+        TaskStatus::Passed
+        | TaskStatus::CompileError
+        | TaskStatus::NotInStage
+        | TaskStatus::Skipped => None,
         TaskStatus::NoTests => Some(format!("no graded test starts with `{}`", task.prefix)),
         _ => {
             let bad: Vec<_> = task.tests.iter().filter(|t| t.verdict.is_bad()).collect();

@@ -16,6 +16,8 @@ pub struct Workspace {
     pub packages: BTreeMap<String, PathBuf>,
     /// Names of the packages a plain `cargo test` at the root runs.
     pub default_members: Vec<String>,
+    /// Cargo's target directory for this workspace.
+    pub target_dir: PathBuf,
 }
 
 impl Workspace {
@@ -56,11 +58,13 @@ impl Workspace {
             .into_iter()
             .map(|p| p.name.to_string())
             .collect();
+        let target_dir = metadata.target_directory.clone().into_std_path_buf();
         Ok(Workspace {
             root,
             course,
             packages,
             default_members,
+            target_dir,
         })
     }
 

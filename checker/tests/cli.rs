@@ -107,7 +107,7 @@ fn verify_reports_pass_fail_timeout_early_exit_and_crash() {
     assert!(line("t5  Aborts").contains("[CRASH]"), "{report}");
     assert!(report.contains("killed by SIGABRT"), "{report}");
     assert!(
-        report.contains("1 of 5 tasks passed, 1 of 15 points."),
+        report.contains("1 of 5 tasks pass (test), 1 of 15 points."),
         "{report}"
     );
 }
@@ -136,7 +136,7 @@ fn verify_passes_the_solution_and_exits_zero() {
     let out = course.checker(&["verify", "01-demo", "--solution"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        stdout(&out).contains("5 of 5 tasks passed, 15 of 15 points."),
+        stdout(&out).contains("5 of 5 tasks pass (test), 15 of 15 points."),
         "{}",
         text(&out)
     );
@@ -192,7 +192,10 @@ fn status_prints_a_table_a_summary_and_the_next_step() {
         .find(|l| l.starts_with("01-demo"))
         .unwrap_or_default();
     let cells: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(cells, ["01-demo", "1/5", "1/15", "FAIL"], "{report}");
+    assert_eq!(cells, ["01-demo", "1/5", "1/15", "FAIL", "-"], "{report}");
+    let clean = report.lines().find(|l| l.starts_with("03-clean")).unwrap_or_default();
+    assert!(clean.ends_with("FAIL         not run"), "{report}");
+    assert!(report.contains("Stages marked `not run` are optional"), "{report}");
     assert!(
         report
             .lines()
@@ -254,7 +257,7 @@ fn dev_check_passes_a_sound_lesson() {
     assert!(out.status.success(), "{}", text(&out));
     let report = stdout(&out);
     assert!(
-        report.contains("ok    solution passes (test): 1/1 tasks"),
+        report.contains("ok    solution passes (test): 1/1 task(s)"),
         "{report}"
     );
     assert!(report.contains("ok    stub fails every task"), "{report}");
@@ -267,7 +270,10 @@ fn dev_check_rejects_unsound_lessons() {
     let out = course.checker(&["dev", "check", "01-demo", "02-broken"]);
     let report = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(report.contains("the stub already passes: t1"), "{report}");
+    assert!(
+        report.contains("the stub fails no stage (test) of: t1"),
+        "{report}"
+    );
     assert!(
         report.contains("tests that belong to no task: demo::untagged_helper_check"),
         "{report}"
@@ -287,6 +293,46 @@ fn dev_check_catches_a_mistyped_book_include() {
         stdout(&out).contains("no `ANCHOR: sqare`"),
         "{}",
         text(&out)
+    );
+}
+
+#[test]
+fn the_miri_stage_is_skipped_with_the_install_command_when_miri_is_missing() {
+    let course = Course::new();
+    // A `cargo` on PATH that knows no toolchain stands in for a machine
+    // without nightly; builds still use the real cargo through $CARGO.
+    let bin = course.path("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("cargo");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'error: toolchain nightly is not installed' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let real_cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(env!("CARGO_BIN_EXE_checker"))
+        .arg("--root")
+        .arg(course.path(""))
+        .args(["verify", "03-clean", "--solution", "--stage", "miri"])
+        .env("PATH", path)
+        .env("CARGO", real_cargo)
+        .output()
+        .unwrap();
+    let report = stdout(&out);
+    assert!(
+        out.status.success(),
+        "a skipped stage is not a failure\n{}",
+        text(&out)
+    );
+    assert!(
+        report.contains("stage miri: skipped (not installed; install it with `rustup component add --toolchain nightly miri rust-src`)"),
+        "{report}"
     );
 }
 

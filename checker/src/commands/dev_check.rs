@@ -8,17 +8,34 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Result;
 
 use crate::book;
-use crate::grading::{self, RunOptions, StageRun, TaskStatus};
-use crate::manifest::Lesson;
+use crate::grading::{self, RunOptions, StageRun, TaskResult, TaskStatus};
+use crate::manifest::{Lesson, Stage};
 use crate::render;
 use crate::workspace::Workspace;
 
-/// The outcome of one check: a label, then `Ok(detail)` or `Err(problem)`.
-type Check = (String, Result<String, String>);
+/// The outcome of one check.
+enum Outcome {
+    Ok(String),
+    Fail(String),
+    /// Could not be checked here (a tool is missing); not a failure.
+    Skip(String),
+}
+
+impl From<Result<String, String>> for Outcome {
+    fn from(result: Result<String, String>) -> Self {
+        match result {
+            Ok(detail) => Outcome::Ok(detail),
+            Err(problem) => Outcome::Fail(problem),
+        }
+    }
+}
+
+type Check = (String, Outcome);
 
 pub fn run(root: Option<&Path>, only: &[String], opts: &RunOptions) -> Result<ExitCode> {
     let ws = Workspace::open(root)?;
@@ -27,65 +44,87 @@ pub fn run(root: Option<&Path>, only: &[String], opts: &RunOptions) -> Result<Ex
     } else {
         only.iter().map(|q| ws.lesson(q)).collect::<Result<_>>()?
     };
-    let mut failures = 0;
+    let (mut failures, mut skips) = (0, 0);
     for lesson in &lessons {
         println!("{} · {}", lesson.id, lesson.title);
         for (label, outcome) in check_lesson(&ws, lesson, opts) {
             match outcome {
-                Ok(detail) => println!("  ok    {label}: {detail}"),
-                Err(problem) => {
+                Outcome::Ok(detail) => println!("  ok    {label}: {detail}"),
+                Outcome::Skip(why) => {
+                    skips += 1;
+                    println!("  SKIP  {label}: {why}");
+                }
+                Outcome::Fail(problem) => {
                     failures += 1;
                     println!("  FAIL  {label}:\n{}", render::indent(&problem, 8));
                 }
             }
         }
     }
+    let skipped = if skips == 0 {
+        String::new()
+    } else {
+        format!(" ({skips} check(s) skipped: see SKIP above)")
+    };
     if failures == 0 {
-        println!("\ndev check passed: {} lesson(s).", lessons.len());
+        println!("\ndev check passed: {} lesson(s){skipped}.", lessons.len());
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("\ndev check FAILED: {failures} problem(s).");
+        println!("\ndev check FAILED: {failures} problem(s){skipped}.");
         Ok(ExitCode::FAILURE)
     }
 }
 
 fn check_lesson(ws: &Workspace, lesson: &Lesson, opts: &RunOptions) -> Vec<Check> {
-    let mut checks = vec![
-        ("hints".to_string(), check_hints(lesson)),
-        ("packages".to_string(), check_packages(ws, lesson)),
-        ("chapter".to_string(), check_chapter(ws, lesson)),
+    let mut checks: Vec<Check> = vec![
+        ("hints".to_string(), check_hints(lesson).into()),
+        ("packages".to_string(), check_packages(ws, lesson).into()),
+        ("chapter".to_string(), check_chapter(ws, lesson).into()),
     ];
-    if checks[1].1.is_err() {
+    if matches!(checks[1].1, Outcome::Fail(_)) {
         return checks;
     }
     let mut stub_runs = Vec::new();
     let mut solution_tests = BTreeSet::new();
-    for &stage in &lesson.stages {
-        let solution = grading::run_stage(ws, lesson, &lesson.solution, stage, opts);
-        if let Ok(run) = &solution {
-            solution_tests.extend(test_names(run));
-            checks.push((format!("tests ({stage})"), check_tests(run)));
+    for &stage in lesson.stages.iter().filter(|s| **s != Stage::Bench) {
+        let started = Instant::now();
+        match grading::run_stage(ws, lesson, &lesson.solution, stage, opts) {
+            Ok(run) if run.skipped.is_some() => {
+                let why = run.skipped.clone().unwrap_or_default();
+                checks.push((format!("{stage} stage"), Outcome::Skip(why)));
+                continue;
+            }
+            Ok(run) => {
+                solution_tests.extend(test_names(&run));
+                checks.push((format!("tests ({stage})"), check_tests(&run).into()));
+                let took = format!(" in {:.0?}", started.elapsed());
+                checks.push((
+                    format!("solution passes ({stage})"),
+                    check_solution(&run).map(|d| d + &took).into(),
+                ));
+            }
+            Err(e) => checks.push((
+                format!("solution runs ({stage})"),
+                Outcome::Fail(format!("{e:#}")),
+            )),
         }
-        checks.push((
-            format!("solution passes ({stage})"),
-            solution
-                .map_err(|e| format!("{e:#}"))
-                .and_then(|r| check_solution(&r)),
-        ));
         match grading::run_stage(ws, lesson, &lesson.exercise, stage, opts) {
             Ok(run) => stub_runs.push(run),
-            Err(e) => checks.push((format!("stub runs ({stage})"), Err(format!("{e:#}")))),
+            Err(e) => checks.push((
+                format!("stub runs ({stage})"),
+                Outcome::Fail(format!("{e:#}")),
+            )),
         }
     }
     checks.push((
         "stub fails every task".to_string(),
-        check_stub(lesson, &stub_runs),
+        check_stub(lesson, &stub_runs).into(),
     ));
     let stub_tests: BTreeSet<String> = stub_runs.iter().flat_map(test_names).collect();
     if stub_runs.iter().all(|r| r.compile_errors.is_empty()) {
         checks.push((
             "same tests".to_string(),
-            check_same_tests(&solution_tests, &stub_tests),
+            check_same_tests(&solution_tests, &stub_tests).into(),
         ));
     }
     checks
@@ -148,16 +187,14 @@ fn check_chapter(ws: &Workspace, lesson: &Lesson) -> Result<String, String> {
 
 fn check_tests(run: &StageRun) -> Result<String, String> {
     let mut problems = Vec::new();
-    for task in run
-        .tasks
-        .iter()
-        .filter(|t| t.tests.is_empty() && t.status != TaskStatus::CompileError)
-    {
-        problems.push(format!(
-            "task {} has no test starting with `{}`",
-            task.prefix.trim_end_matches('_'),
-            task.prefix
-        ));
+    if run.stage == Stage::Test {
+        for task in run.tasks.iter().filter(|t| t.status == TaskStatus::NoTests) {
+            let short = task.prefix.trim_end_matches('_');
+            problems.push(format!(
+                "task {short} has no test starting with `{}`",
+                task.prefix
+            ));
+        }
     }
     if !run.ungraded.is_empty() {
         problems.push(format!(
@@ -166,8 +203,12 @@ fn check_tests(run: &StageRun) -> Result<String, String> {
         ));
     }
     let count: usize = run.tasks.iter().map(|t| t.tests.len()).sum();
+    if count == 0 && run.compile_errors.is_empty() {
+        problems.push(format!("the {} stage has no graded tests", run.stage));
+    }
+    let covered = run.tasks.iter().filter(|t| !t.tests.is_empty()).count();
     if problems.is_empty() {
-        Ok(format!("{count} graded test(s), every task covered"))
+        Ok(format!("{count} graded test(s) covering {covered} task(s)"))
     } else {
         Err(problems.join("\n"))
     }
@@ -177,10 +218,16 @@ fn check_solution(run: &StageRun) -> Result<String, String> {
     if !run.compile_errors.is_empty() {
         return Err(render::compile_errors(&run.compile_errors, &run.package));
     }
+    let graded: Vec<TaskResult> = run
+        .tasks
+        .iter()
+        .filter(|t| t.status != TaskStatus::NotInStage)
+        .cloned()
+        .collect();
     if run.all_passed() {
-        return Ok(format!("{}/{} tasks", run.passed_tasks(), run.tasks.len()));
+        return Ok(format!("{}/{} task(s)", run.passed_tasks(), graded.len()));
     }
-    Err(render::task_lines(run))
+    Err(render::task_lines(&graded))
 }
 
 /// Every task must fail in at least one stage: a racy stub may pass the
@@ -193,24 +240,25 @@ fn check_stub(lesson: &Lesson, runs: &[StageRun]) -> Result<String, String> {
             render::compile_errors(&run.compile_errors, &run.package)
         ));
     }
-    let passing_everywhere: Vec<&str> = lesson
+    let never_failing: Vec<&str> = lesson
         .tasks
         .iter()
         .filter(|task| {
-            !runs.is_empty()
-                && runs.iter().all(|run| {
-                    run.task(&task.prefix)
-                        .is_some_and(|r| r.status == TaskStatus::Passed)
-                })
+            !runs.iter().any(|run| {
+                run.task(&task.prefix)
+                    .is_some_and(|r| r.status.is_failure())
+            })
         })
         .map(|task| task.short_name())
         .collect();
-    if passing_everywhere.is_empty() {
+    if never_failing.is_empty() {
         Ok(format!("{} task(s) fail on the stub", lesson.tasks.len()))
     } else {
+        let stages: Vec<&str> = runs.iter().map(|r| r.stage.name()).collect();
         Err(format!(
-            "the stub already passes: {}",
-            passing_everywhere.join(", ")
+            "the stub fails no stage ({}) of: {}",
+            stages.join(", "),
+            never_failing.join(", ")
         ))
     }
 }

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::grading::{RunOptions, StageRun, TaskResult};
+use crate::grading::{self, RunOptions, StageRun, TaskResult, TaskStatus};
 use crate::manifest::{Lesson, Stage};
-use crate::progress::learner_run;
+use crate::progress::{learner_fingerprint, learner_run};
 use crate::render;
 use crate::state::Store;
 use crate::workspace::Workspace;
@@ -34,7 +34,7 @@ struct LessonReport {
     tasks_total: usize,
     points: u32,
     max_points: u32,
-    /// stage → `passed`, `failed`, `compile_error`, `not_run` or `error`.
+    /// stage → `passed`, `failed`, `compile_error`, `not_run`, `skipped` or `error`.
     stages: BTreeMap<Stage, String>,
     compile_errors: Vec<String>,
     /// Set when the checker itself could not run the lesson.
@@ -52,8 +52,7 @@ pub fn run(root: Option<&Path>, json: bool, fresh: bool) -> Result<ExitCode> {
         if show_progress {
             eprint!("checking {} ...\r", lesson.id);
         }
-        let result = learner_run(&ws, &mut store, lesson, Stage::Test, fresh, &opts);
-        lessons.push(lesson_report(lesson, &store, result));
+        lessons.push(lesson_report(&ws, &mut store, lesson, fresh, &opts));
     }
     if show_progress {
         eprint!("{}\r", " ".repeat(40));
@@ -76,35 +75,63 @@ pub fn run(root: Option<&Path>, json: bool, fresh: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn lesson_report(lesson: &Lesson, store: &Store, result: Result<StageRun>) -> LessonReport {
+/// Runs the required stages (cached while the code is unchanged) and reads
+/// the optional ones (Miri) from the last run of the same code.
+fn lesson_report(
+    ws: &Workspace,
+    store: &mut Store,
+    lesson: &Lesson,
+    fresh: bool,
+    opts: &RunOptions,
+) -> LessonReport {
     let mut stages = BTreeMap::new();
-    for &stage in &lesson.stages {
-        let state = match stage {
-            Stage::Test => match &result {
-                Ok(run) => stage_state(run),
-                Err(_) => "error".to_string(),
-            },
-            other => store
-                .last_run(&lesson.id, other)
+    let mut runs = Vec::new();
+    let mut error = None;
+    let print = learner_fingerprint(ws, lesson).ok();
+    for &stage in lesson.stages.iter().filter(|s| **s != Stage::Bench) {
+        // Later stages are pointless while the code does not even compile.
+        let broken = runs
+            .first()
+            .is_some_and(|r: &StageRun| !r.compile_errors.is_empty());
+        let run = if stage.is_required() && !broken {
+            match learner_run(ws, store, lesson, stage, fresh, opts) {
+                Ok(run) => Some(run),
+                Err(e) => {
+                    error.get_or_insert(format!("{stage} stage: {e:#}"));
+                    stages.insert(stage, "error".to_string());
+                    continue;
+                }
+            }
+        } else {
+            print
+                .as_deref()
+                .and_then(|p| store.cached(&lesson.id, stage, p))
+                .cloned()
+        };
+        stages.insert(
+            stage,
+            run.as_ref()
                 .map(stage_state)
                 .unwrap_or_else(|| "not_run".to_string()),
-        };
-        stages.insert(stage, state);
+        );
+        runs.extend(run);
     }
-    let (tasks, compile_errors, error) = match result {
-        Ok(run) => (run.tasks, run.compile_errors, None),
-        Err(e) => (Vec::new(), Vec::new(), Some(format!("{e:#}"))),
-    };
+    let compile_errors = runs
+        .first()
+        .map(|r| r.compile_errors.clone())
+        .unwrap_or_default();
+    let tasks = grading::combine(&runs);
+    let passed: Vec<&TaskResult> = tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Passed)
+        .collect();
     LessonReport {
         id: lesson.id.clone(),
         title: lesson.title.clone(),
         package: lesson.exercise.clone(),
-        tasks_passed: tasks
-            .iter()
-            .filter(|t| t.earned == t.points && t.status == crate::grading::TaskStatus::Passed)
-            .count(),
+        tasks_passed: passed.len(),
         tasks_total: lesson.tasks.len(),
-        points: tasks.iter().map(|t| t.earned).sum(),
+        points: passed.iter().map(|t| t.points).sum(),
         max_points: lesson.max_points(),
         stages,
         compile_errors,
@@ -114,7 +141,9 @@ fn lesson_report(lesson: &Lesson, store: &Store, result: Result<StageRun>) -> Le
 }
 
 fn stage_state(run: &StageRun) -> String {
-    if !run.compile_errors.is_empty() {
+    if run.skipped.is_some() {
+        "skipped"
+    } else if !run.compile_errors.is_empty() {
         "compile_error"
     } else if run.all_passed() {
         "passed"
@@ -144,6 +173,7 @@ fn human(ws: &Workspace, report: &Report) -> String {
                 Some("failed") => "FAIL",
                 Some("compile_error") => "BUILD ERROR",
                 Some("not_run") => "not run",
+                Some("skipped") => "skipped",
                 Some(_) => "ERROR",
             };
             row.push(cell.to_string());
@@ -157,6 +187,15 @@ fn human(ws: &Workspace, report: &Report) -> String {
             lesson.id,
             lesson.error.as_deref().unwrap_or("")
         ));
+    }
+    if report
+        .lessons
+        .iter()
+        .any(|l| l.stages.values().any(|s| s == "not_run"))
+    {
+        out.push_str(
+            "Stages marked `not run` are optional; run one with\n  cargo run -p checker -- verify <lesson> --stage miri\n",
+        );
     }
     out.push_str(&format!(
         "Progress: {} of {} tasks, {} of {} points.\n",
@@ -190,10 +229,7 @@ fn next_step(ws: &Workspace, report: &Report) -> String {
             lesson.id, lesson.id
         );
     }
-    let task = lesson
-        .tasks
-        .iter()
-        .find(|t| t.status != crate::grading::TaskStatus::Passed);
+    let task = lesson.tasks.iter().find(|t| t.status != TaskStatus::Passed);
     let task_text = task
         .map(|t| format!(" task {} ({})", t.prefix.trim_end_matches('_'), t.name))
         .unwrap_or_default();
