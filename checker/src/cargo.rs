@@ -35,6 +35,11 @@ impl BuildOptions {
     /// A `cargo [+toolchain] [wrapper...] test <args>` command for `package`,
     /// run from the workspace root.
     pub fn cargo_test(&self, root: &Path, package: &str) -> Command {
+        self.cargo(root, package, "test")
+    }
+
+    /// `cargo [+toolchain] [wrapper...] <subcommand> -p <package> ...`.
+    pub fn cargo(&self, root: &Path, package: &str, subcommand: &str) -> Command {
         let mut command = match &self.toolchain {
             // The rustup proxy on PATH understands `+toolchain`; $CARGO may not.
             Some(toolchain) => {
@@ -44,7 +49,10 @@ impl BuildOptions {
             }
             None => Command::new(program()),
         };
-        command.current_dir(root).args(&self.wrapper).arg("test");
+        command
+            .current_dir(root)
+            .args(&self.wrapper)
+            .arg(subcommand);
         command
             .args(["-p", package])
             .arg("--manifest-path")

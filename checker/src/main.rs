@@ -65,6 +65,11 @@ enum Command {
         /// The task: `t2`, `t2_` or `2`. Default: your first unfinished task.
         task: Option<String>,
     },
+    /// Compare your implementation's speed with the reference's (informational).
+    Bench {
+        /// The lesson, for example `10-group-commit`.
+        lesson: String,
+    },
     /// Check that the optional tools (nightly + Miri, mdbook) are installed.
     Doctor,
     /// Tools for the workbook's maintainers.
@@ -158,6 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::verify::run(root, &lesson, choice, solution, &run.options())
         }
         Command::Hint { lesson, task } => commands::hint::run(root, &lesson, task.as_deref()),
+        Command::Bench { lesson } => commands::bench::run(root, &lesson),
         Command::Doctor => commands::doctor::run(root),
         Command::Dev {
             command: DevCommand::Check { lessons, run },

@@ -48,6 +48,10 @@ fn default_timeout_secs() -> u64 {
     30
 }
 
+fn default_benches() -> Vec<String> {
+    vec!["compare".to_string()]
+}
+
 fn default_miri_timeout_secs() -> u64 {
     300
 }
@@ -75,6 +79,10 @@ pub struct Lesson {
     pub miri_flags: Vec<String>,
     /// `LOOM_MAX_PREEMPTIONS` for the loom stage (the course default if unset).
     pub loom_max_preemptions: Option<u32>,
+    /// Bench targets shared by the exercise and the solution that `checker
+    /// bench` runs against both, to compare the learner with the reference.
+    #[serde(default = "default_benches")]
+    pub benches: Vec<String>,
     #[serde(rename = "task")]
     pub tasks: Vec<Task>,
 }

@@ -193,9 +193,15 @@ fn status_prints_a_table_a_summary_and_the_next_step() {
         .unwrap_or_default();
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells, ["01-demo", "1/5", "1/15", "FAIL", "-"], "{report}");
-    let clean = report.lines().find(|l| l.starts_with("03-clean")).unwrap_or_default();
+    let clean = report
+        .lines()
+        .find(|l| l.starts_with("03-clean"))
+        .unwrap_or_default();
     assert!(clean.ends_with("FAIL         not run"), "{report}");
-    assert!(report.contains("Stages marked `not run` are optional"), "{report}");
+    assert!(
+        report.contains("Stages marked `not run` are optional"),
+        "{report}"
+    );
     assert!(
         report
             .lines()
@@ -420,5 +426,39 @@ fn ctrl_c_stops_the_tests_it_started() {
     assert!(
         eventually(|| pids_running(&hanging).is_empty()),
         "a test outlived the checker"
+    );
+}
+
+#[test]
+fn bench_compares_the_learner_with_the_reference_and_never_fails() {
+    let course = Course::new();
+    let out = course.checker(&["bench", "03-clean"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("your implementation did not finish the benchmark"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stdout(&out).contains("not yet implemented"),
+        "{}",
+        text(&out)
+    );
+
+    std::fs::copy(
+        course.path("solutions/03-clean/src/lib.rs"),
+        course.path("exercises/03-clean/src/lib.rs"),
+    )
+    .unwrap();
+    let out = course.checker(&["bench", "03-clean"]);
+    let report = stdout(&out);
+    assert!(out.status.success(), "{}", text(&out));
+    let row = report
+        .lines()
+        .find(|l| l.starts_with("squares"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("ops/s") && row.trim_end().ends_with('x'),
+        "{report}"
     );
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod dev_check;
 pub mod doctor;
 pub mod hint;
