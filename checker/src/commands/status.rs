@@ -156,7 +156,7 @@ fn stage_state(run: &StageRun) -> String {
 fn human(ws: &Workspace, report: &Report) -> String {
     let stages: Vec<Stage> = Stage::ALL
         .into_iter()
-        .filter(|s| ws.course.lessons.iter().any(|l| l.stages.contains(s)))
+        .filter(|s| *s != Stage::Bench && ws.course.lessons.iter().any(|l| l.stages.contains(s)))
         .collect();
     let mut rows = vec![["Lesson", "Tasks", "Points"].map(str::to_string).to_vec()];
     rows[0].extend(stages.iter().map(|s| s.name().to_string()));
