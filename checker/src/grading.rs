@@ -1,6 +1,7 @@
 //! Running a lesson's graded tasks in one stage and scoring them.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::libtest::{self, TestResult, Verdict};
 use crate::manifest::{Lesson, Stage, Task};
+use crate::sandbox::Sandbox;
 use crate::stages::{Prepared, StagePlan, Target};
 use crate::workspace::Workspace;
 
@@ -145,6 +147,9 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Overrides the manifest's per-test timeout.
     pub timeout: Option<Duration>,
+    /// Limits for untrusted test processes (the grader), with the folder
+    /// that holds each worker's private temporary directory.
+    pub sandbox: Option<(Sandbox, PathBuf)>,
 }
 
 impl Default for RunOptions {
@@ -155,6 +160,7 @@ impl Default for RunOptions {
         RunOptions {
             jobs,
             timeout: None,
+            sandbox: None,
         }
     }
 }
@@ -224,7 +230,7 @@ pub fn run_stage(
     } else {
         opts.jobs.max(1)
     };
-    let results = run_jobs(&plan, &jobs, workers);
+    let results = run_jobs(&plan, &jobs, workers, opts.sandbox.as_ref());
 
     let mut by_task: BTreeMap<&str, Vec<TestRecord>> = BTreeMap::new();
     for (job, result) in jobs.iter().zip(results) {
@@ -262,19 +268,44 @@ struct Job<'a> {
 }
 
 /// Runs the jobs on `workers` threads; results come back in job order.
-fn run_jobs(plan: &StagePlan<'_>, jobs: &[Job<'_>], workers: usize) -> Vec<Result<TestResult>> {
+fn run_jobs(
+    plan: &StagePlan<'_>,
+    jobs: &[Job<'_>],
+    workers: usize,
+    sandbox: Option<&(Sandbox, PathBuf)>,
+) -> Vec<Result<TestResult>> {
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<Result<TestResult>>>> =
         Mutex::new((0..jobs.len()).map(|_| None).collect());
+    // Miri runs cargo itself, which cannot run as an unprivileged uid over
+    // the grader's files; the sandbox covers the native stages.
+    let sandbox = sandbox.filter(|_| plan.stage != Stage::Miri);
     std::thread::scope(|scope| {
-        for _ in 0..workers.min(jobs.len()) {
-            scope.spawn(|| {
+        for worker in 0..workers.min(jobs.len()) {
+            let (next, slots) = (&next, &slots);
+            scope.spawn(move || {
+                let worker_box = sandbox
+                    .map(|(sb, tmp)| sb.for_worker(worker, tmp))
+                    .transpose();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
-                    let result = plan
-                        .harness(&job.target, Some(job.task))
-                        .and_then(|command| libtest::run(command, &job.name, plan.timeout()));
+                    let result = match &worker_box {
+                        Err(e) => Err(anyhow::anyhow!("cannot set up the sandbox: {e:#}")),
+                        Ok(sb) => {
+                            plan.harness(&job.target, Some(job.task))
+                                .and_then(|mut command| {
+                                    if let Some(sb) = sb {
+                                        sb.apply(&mut command);
+                                    }
+                                    let result = libtest::run(command, &job.name, plan.timeout());
+                                    match sb.as_ref().map(Sandbox::clean_up) {
+                                        Some(Err(e)) => Err(e),
+                                        _ => result,
+                                    }
+                                })
+                        }
+                    };
                     slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
                 }
             });

@@ -3,12 +3,14 @@
 mod book;
 mod cargo;
 mod commands;
+mod grade;
 mod grading;
 mod libtest;
 mod manifest;
 mod process;
 mod progress;
 mod render;
+mod sandbox;
 mod stages;
 mod state;
 mod workspace;
@@ -64,6 +66,26 @@ enum Command {
         lesson: String,
         /// The task: `t2`, `t2_` or `2`. Default: your first unfinished task.
         task: Option<String>,
+    },
+    /// Grade a whole class against the pristine tests (for instructors).
+    Grade {
+        /// A folder with one folder, .zip or .tar.gz per student.
+        #[arg(long, value_name = "DIR")]
+        submissions: PathBuf,
+        /// Where the reports go (created if missing).
+        #[arg(long, value_name = "REPORT_DIR")]
+        out: PathBuf,
+        /// Only these lessons (comma-separated or repeated). Default: all.
+        #[arg(long, value_delimiter = ',')]
+        lessons: Vec<String>,
+        /// Where the scratch workspace and the shared target directory live.
+        #[arg(long, value_name = "DIR")]
+        work: Option<PathBuf>,
+        /// Regrade students already graded in REPORT_DIR.
+        #[arg(long)]
+        fresh: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Compare your implementation's speed with the reference's (informational).
     Bench {
@@ -163,6 +185,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::verify::run(root, &lesson, choice, solution, &run.options())
         }
         Command::Hint { lesson, task } => commands::hint::run(root, &lesson, task.as_deref()),
+        Command::Grade {
+            submissions,
+            out,
+            lessons,
+            work,
+            fresh,
+            run,
+        } => grade::run(
+            root,
+            grade::GradeArgs {
+                submissions,
+                out,
+                lessons,
+                work,
+                fresh,
+                run: run.options(),
+            },
+        ),
         Command::Bench { lesson } => commands::bench::run(root, &lesson),
         Command::Doctor => commands::doctor::run(root),
         Command::Dev {

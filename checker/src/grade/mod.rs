@@ -1,0 +1,412 @@
+//! `checker grade`: grades a whole class against the instructor's pristine
+//! tests, in a sandbox, and writes CSV, JSON, Gradescope and Markdown reports.
+
+mod intake;
+mod output;
+mod scratch;
+mod tamper;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::grading::{self, RunOptions, StageRun, TaskStatus, TestRecord};
+use crate::manifest::{Lesson, Stage};
+use crate::sandbox::Sandbox;
+use crate::stages::StagePlan;
+use crate::state::fingerprint;
+use crate::workspace::Workspace;
+
+pub use tamper::{Finding, FindingKind};
+
+/// What `checker grade` was asked to do.
+pub struct GradeArgs {
+    pub submissions: PathBuf,
+    pub out: PathBuf,
+    /// Only these lessons (all when empty).
+    pub lessons: Vec<String>,
+    /// Where the scratch workspace and shared target directory live.
+    pub work: Option<PathBuf>,
+    /// Regrade students whose results are already in `out`.
+    pub fresh: bool,
+    pub run: RunOptions,
+}
+
+/// One student's grade, as written to `grades.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StudentGrade {
+    pub student: String,
+    /// A digest of the submission and the pristine course, for resuming.
+    pub fingerprint: String,
+    pub points: u32,
+    pub max_points: u32,
+    pub lessons: Vec<LessonGrade>,
+    pub findings: Vec<Finding>,
+    /// Why the submission could not be graded at all, if it could not.
+    pub error: Option<String>,
+    /// Seconds spent building, and in all.
+    pub build_secs: f64,
+    pub total_secs: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LessonGrade {
+    pub id: String,
+    /// Whether the submission had this lesson's `src/`.
+    pub submitted: bool,
+    pub points: u32,
+    pub max_points: u32,
+    /// stage → `passed`, `failed`, `compile_error` or `skipped`.
+    pub stages: BTreeMap<Stage, String>,
+    pub compile_error: Option<String>,
+    pub tasks: Vec<GradedTask>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GradedTask {
+    pub prefix: String,
+    pub name: String,
+    pub points: u32,
+    pub max_points: u32,
+    pub status: TaskStatus,
+    /// The stage that decided the status (the first that failed, else test).
+    pub stage: Stage,
+    pub duration_ms: u64,
+    /// The first lines of the first failure.
+    pub failure: String,
+    pub tests: Vec<TestRecord>,
+}
+
+pub fn run(root: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
+    let pristine = Workspace::open(root)?;
+    let submissions = intake::discover(&args.submissions)?;
+    if submissions.is_empty() {
+        anyhow::bail!(
+            "no submissions in {}: expected one folder, .zip or .tar.gz per student",
+            args.submissions.display()
+        );
+    }
+    let lessons: Vec<&Lesson> = if args.lessons.is_empty() {
+        pristine.course.lessons.iter().collect()
+    } else {
+        args.lessons
+            .iter()
+            .map(|q| pristine.lesson(q))
+            .collect::<Result<_>>()?
+    };
+    std::fs::create_dir_all(args.out.join("students"))
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let out = args.out.canonicalize()?;
+    let work = work_dir(&args, &out)?;
+    let scratch = scratch::Scratch::create(&pristine, &work.join("course"), &out)?;
+    point_cargo_at(&scratch.root, &work.join("target"))?;
+    let ws = Workspace::open(Some(&scratch.root))?;
+
+    let mut run_opts = args.run.clone();
+    if run_opts.sandbox.is_none() {
+        let cpu = ws
+            .course
+            .course
+            .default_timeout_secs
+            .max(run_opts.timeout.map_or(0, |t| t.as_secs()))
+            * 2
+            + 10;
+        run_opts.sandbox = Some((Sandbox::new(cpu), work.join("tmp")));
+    }
+    let progress = Progress::new(submissions.len() * lessons.len());
+    let mut grades = Vec::new();
+    for submission in &submissions {
+        let saved = out
+            .join("students")
+            .join(format!("{}.json", submission.student));
+        let print = submission_fingerprint(&pristine, &submission.path);
+        let saved_grade = load_saved(&saved).filter(|g| g.fingerprint == print && !args.fresh);
+        if let Some(grade) = saved_grade {
+            progress.skip(&grade, lessons.len());
+            grades.push(grade);
+            continue;
+        }
+        let grade = grade_student(
+            &pristine, &ws, &scratch, &work, submission, &lessons, &run_opts, &progress, print,
+        )?;
+        std::fs::write(&saved, serde_json::to_string_pretty(&grade)?)
+            .with_context(|| format!("cannot write {}", saved.display()))?;
+        grades.push(grade);
+    }
+    progress.finish();
+    output::write_all(&out, &pristine, &lessons, &grades)?;
+    println!("{}", output::summary_line(&grades, &out));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// As root, test processes run under other uids, which must be able to
+/// reach the test binaries: the work area then lives in a world-traversable
+/// folder, not inside a private temporary directory.
+fn work_dir(args: &GradeArgs, out: &Path) -> Result<PathBuf> {
+    let dir = match &args.work {
+        Some(dir) => dir.clone(),
+        None if Sandbox::is_root() => {
+            use sha2::{Digest, Sha256};
+            let digest = Sha256::digest(out.as_os_str().as_encoded_bytes());
+            let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            std::env::temp_dir().join(format!("checker-grade-{tag}"))
+        }
+        None => out.join("work"),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if Sandbox::is_root() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(dir)
+}
+
+/// Every student builds into one target directory, so dependencies compile once.
+fn point_cargo_at(scratch: &Path, target: &Path) -> Result<()> {
+    let config = scratch.join(".cargo");
+    std::fs::create_dir_all(&config)?;
+    let text = format!("[build]\ntarget-dir = {:?}\n", target.display().to_string());
+    std::fs::write(config.join("config.toml"), text)
+        .context("cannot write the scratch workspace's cargo config")
+}
+
+fn submission_fingerprint(pristine: &Workspace, submission: &Path) -> String {
+    let exercises = pristine.root.join("exercises");
+    let manifest = pristine.root.join(crate::manifest::MANIFEST_FILE);
+    if submission.is_dir() {
+        fingerprint(&[submission, &exercises], &[&manifest])
+    } else {
+        fingerprint(&[&exercises], &[submission, &manifest])
+    }
+}
+
+fn load_saved(path: &Path) -> Option<StudentGrade> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn grade_student(
+    pristine: &Workspace,
+    ws: &Workspace,
+    scratch: &scratch::Scratch,
+    work: &Path,
+    submission: &intake::Submission,
+    lessons: &[&Lesson],
+    opts: &RunOptions,
+    progress: &Progress,
+    print: String,
+) -> Result<StudentGrade> {
+    let started = Instant::now();
+    let mut grade = StudentGrade {
+        student: submission.student.clone(),
+        fingerprint: print,
+        points: 0,
+        max_points: lessons.iter().map(|l| l.max_points()).sum(),
+        lessons: Vec::new(),
+        findings: Vec::new(),
+        error: None,
+        build_secs: 0.0,
+        total_secs: 0.0,
+    };
+    let ids: Vec<&str> = pristine
+        .course
+        .lessons
+        .iter()
+        .map(|l| l.id.as_str())
+        .collect();
+    let exercises = match intake::unpack(submission, &work.join("unpacked")) {
+        Ok(dir) => {
+            let found = intake::find_exercises(&dir, &ids);
+            if found.is_none() {
+                grade.error = Some(
+                    "no lesson folders (exercises/NN-name/src) found in the submission".to_string(),
+                );
+            }
+            found
+        }
+        Err(e) => {
+            grade.error = Some(format!("{e:#}"));
+            None
+        }
+    };
+    let taken = scratch.load_student(pristine, exercises.as_deref())?;
+    for lesson in lessons {
+        progress.working(&submission.student, &lesson.id);
+        if let Some(exercises) = &exercises {
+            let ours = pristine.package_dir(&lesson.exercise)?;
+            let name = ours.file_name().map(PathBuf::from).unwrap_or_default();
+            let theirs = exercises.join(name);
+            if theirs.is_dir() {
+                grade
+                    .findings
+                    .extend(tamper::inspect(&lesson.id, ours, &theirs));
+            }
+        }
+        let (lesson_grade, build) = grade_lesson(ws, lesson, taken.contains(&lesson.id), opts)?;
+        grade.build_secs += build.as_secs_f64();
+        grade.points += lesson_grade.points;
+        grade.lessons.push(lesson_grade);
+        progress.done_one();
+    }
+    grade.total_secs = started.elapsed().as_secs_f64();
+    progress.student_done(&grade);
+    Ok(grade)
+}
+
+/// Runs a lesson's required stages (test, loom) on the scratch copy.
+fn grade_lesson(
+    ws: &Workspace,
+    lesson: &Lesson,
+    submitted: bool,
+    opts: &RunOptions,
+) -> Result<(LessonGrade, Duration)> {
+    let mut runs: Vec<StageRun> = Vec::new();
+    let mut build = Duration::ZERO;
+    let mut stages = BTreeMap::new();
+    for &stage in lesson.stages.iter().filter(|s| s.is_required()) {
+        if runs.first().is_some_and(|r| !r.compile_errors.is_empty()) {
+            break;
+        }
+        // Build first, timed on its own: the report compares build costs.
+        let plan = StagePlan {
+            ws,
+            lesson,
+            package: &lesson.exercise,
+            stage,
+            timeout: opts.timeout,
+        };
+        let started = Instant::now();
+        plan.prepare()?;
+        build += started.elapsed();
+        let run = grading::run_stage(ws, lesson, &lesson.exercise, stage, opts)?;
+        stages.insert(stage, stage_word(&run).to_string());
+        runs.push(run);
+    }
+    let compile_error = runs.iter().find_map(|r| r.compile_errors.first().cloned());
+    let tasks: Vec<GradedTask> = lesson
+        .tasks
+        .iter()
+        .map(|task| {
+            let results: Vec<(Stage, &grading::TaskResult)> = runs
+                .iter()
+                .filter_map(|r| r.task(&task.prefix).map(|t| (r.stage, t)))
+                .collect();
+            let decided = results
+                .iter()
+                .find(|(_, t)| t.status.is_failure())
+                .or(results.first());
+            let (stage, result) = match decided {
+                Some((stage, result)) => (*stage, Some(*result)),
+                None => (Stage::Test, None),
+            };
+            let status = result.map_or(TaskStatus::CompileError, |r| r.status);
+            let passed = status == TaskStatus::Passed;
+            let tests: Vec<TestRecord> = results
+                .iter()
+                .flat_map(|(_, t)| t.tests.iter().cloned())
+                .collect();
+            GradedTask {
+                prefix: task.prefix.clone(),
+                name: task.name.clone(),
+                points: if passed { task.points } else { 0 },
+                max_points: task.points,
+                status,
+                stage,
+                duration_ms: tests.iter().map(|t| t.duration_ms).sum(),
+                failure: result
+                    .and_then(|r| r.tests.iter().find(|t| t.verdict.is_bad()))
+                    .map(|t| format!("{}: {}", t.name, t.detail))
+                    .or_else(|| {
+                        (status == TaskStatus::CompileError)
+                            .then(|| "the crate does not compile".to_string())
+                    })
+                    .unwrap_or_default(),
+                tests,
+            }
+        })
+        .collect();
+    let grade = LessonGrade {
+        id: lesson.id.clone(),
+        submitted,
+        points: tasks.iter().map(|t| t.points).sum(),
+        max_points: lesson.max_points(),
+        stages,
+        compile_error,
+        tasks,
+    };
+    Ok((grade, build))
+}
+
+fn stage_word(run: &StageRun) -> &'static str {
+    if run.skipped.is_some() {
+        "skipped"
+    } else if !run.compile_errors.is_empty() {
+        "compile_error"
+    } else if run.all_passed() {
+        "passed"
+    } else {
+        "failed"
+    }
+}
+
+/// A progress bar over students × lessons on a terminal; a line per student otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(steps: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(steps as u64);
+            let style = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Progress { bar }
+    }
+
+    fn working(&self, student: &str, lesson: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{student}: {lesson}"));
+        }
+    }
+
+    fn done_one(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn skip(&self, grade: &StudentGrade, lessons: usize) {
+        match &self.bar {
+            Some(bar) => bar.inc(lessons as u64),
+            None => eprintln!(
+                "{}: {}/{} (already graded)",
+                grade.student, grade.points, grade.max_points
+            ),
+        }
+    }
+
+    fn student_done(&self, grade: &StudentGrade) {
+        let line = format!(
+            "{}: {}/{} in {:.0}s",
+            grade.student, grade.points, grade.max_points, grade.total_secs
+        );
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Tamper findings: what a student changed outside `src/`, and code in
+//! `src/` that could fool a test run. Grading always uses the instructor's
+//! tests and manifests, so these change no grade; they tell the instructor
+//! where to look.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One thing the instructor should look at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub lesson: String,
+    pub kind: FindingKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    EditedTest,
+    DeletedTest,
+    AddedDependency,
+    BuildScript,
+    ProcMacro,
+    ChangedOutsideSrc,
+    SuspiciousCode,
+}
+
+/// Patterns in `src/` that can fake or dodge a test result, with what they mean.
+const SUSPICIOUS: &[(&str, &str)] = &[
+    ("process::exit", "calls std::process::exit"),
+    ("abort(", "calls abort"),
+    ("unsafe", "uses unsafe"),
+    ("cfg(test)", "has code that changes under cfg(test)"),
+    ("cfg!(test)", "has code that changes under cfg!(test)"),
+    ("env::args", "reads the test harness's command line"),
+    ("io::stdout", "writes to stdout directly"),
+    ("/dev/stdout", "writes to /dev/stdout"),
+    ("/proc/self", "reads /proc/self"),
+];
+
+/// Compares a student's lesson folder with the pristine one.
+pub fn inspect(lesson: &str, pristine: &Path, student: &Path) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut add = |kind, detail: String| {
+        findings.push(Finding {
+            lesson: lesson.to_string(),
+            kind,
+            detail,
+        })
+    };
+    let theirs = files(student);
+    let ours = files(pristine);
+    for relative in &theirs {
+        let in_src = relative.starts_with("src");
+        let their_path = student.join(relative);
+        let our_path = pristine.join(relative);
+        let shown = relative.display();
+        if in_src {
+            if relative.extension().is_some_and(|e| e == "rs") {
+                for detail in suspicious(&their_path, &our_path) {
+                    add(FindingKind::SuspiciousCode, format!("{shown} {detail}"));
+                }
+            }
+            continue;
+        }
+        let same = std::fs::read(&their_path).ok() == std::fs::read(&our_path).ok();
+        if same {
+            continue;
+        }
+        if relative == Path::new("build.rs") {
+            add(FindingKind::BuildScript, "added build.rs".to_string());
+        } else if relative == Path::new("Cargo.toml") {
+            for (kind, detail) in manifest_changes(&our_path, &their_path) {
+                add(kind, detail);
+            }
+        } else if relative.starts_with("tests") {
+            let verb = if ours.contains(relative) {
+                "edited"
+            } else {
+                "added"
+            };
+            add(FindingKind::EditedTest, format!("{verb} {shown}"));
+        } else {
+            let verb = if ours.contains(relative) {
+                "changed"
+            } else {
+                "added"
+            };
+            add(FindingKind::ChangedOutsideSrc, format!("{verb} {shown}"));
+        }
+    }
+    // A submission of src/ folders alone deletes nothing; a tests/ folder
+    // with files missing does.
+    if student.join("tests").is_dir() {
+        for relative in ours
+            .iter()
+            .filter(|r| r.starts_with("tests") && !theirs.contains(*r))
+        {
+            add(
+                FindingKind::DeletedTest,
+                format!("deleted {}", relative.display()),
+            );
+        }
+    }
+    findings
+}
+
+/// Relative paths of the regular files under `dir`, skipping `target` and hidden entries.
+fn files(dir: &Path) -> BTreeSet<PathBuf> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') || name == "target" {
+                continue;
+            }
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => walk(root, &path, out),
+                Ok(t) if t.is_file() => {
+                    out.insert(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Patterns that occur more often in the student's file than in the pristine one.
+fn suspicious(theirs: &Path, ours: &Path) -> Vec<String> {
+    let their_text = std::fs::read_to_string(theirs).unwrap_or_default();
+    let our_text = std::fs::read_to_string(ours).unwrap_or_default();
+    SUSPICIOUS
+        .iter()
+        .filter(|(pattern, _)| {
+            their_text.matches(pattern).count() > our_text.matches(pattern).count()
+        })
+        .map(|(_, meaning)| meaning.to_string())
+        .collect()
+}
+
+/// What a student's Cargo.toml adds: dependencies, a build script, a proc-macro.
+fn manifest_changes(ours: &Path, theirs: &Path) -> Vec<(FindingKind, String)> {
+    let parse = |p: &Path| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+    };
+    let (Some(our_toml), Some(their_toml)) = (parse(ours), parse(theirs)) else {
+        return vec![(
+            FindingKind::ChangedOutsideSrc,
+            "changed Cargo.toml (unreadable)".to_string(),
+        )];
+    };
+    let mut changes = Vec::new();
+    let our_deps = dependencies(&our_toml);
+    for (section, name) in dependencies(&their_toml)
+        .into_iter()
+        .filter(|d| !our_deps.contains(d))
+    {
+        changes.push((
+            FindingKind::AddedDependency,
+            format!("added `{name}` to [{section}]"),
+        ));
+    }
+    let get = |t: &toml::Table, a: &str, b: &str| t.get(a).and_then(|v| v.get(b)).cloned();
+    if get(&their_toml, "package", "build").is_some()
+        && get(&our_toml, "package", "build").is_none()
+    {
+        changes.push((
+            FindingKind::BuildScript,
+            "Cargo.toml names a build script".to_string(),
+        ));
+    }
+    if get(&their_toml, "lib", "proc-macro") == Some(toml::Value::Boolean(true)) {
+        changes.push((
+            FindingKind::ProcMacro,
+            "Cargo.toml makes the lesson a proc-macro crate".to_string(),
+        ));
+    }
+    if changes.is_empty() {
+        changes.push((
+            FindingKind::ChangedOutsideSrc,
+            "changed Cargo.toml".to_string(),
+        ));
+    }
+    changes
+}
+
+/// Every (section, dependency name) pair, target-specific tables included.
+fn dependencies(manifest: &toml::Table) -> BTreeSet<(String, String)> {
+    const SECTIONS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let mut found = BTreeSet::new();
+    let mut collect = |prefix: &str, table: &toml::Table| {
+        for section in SECTIONS {
+            if let Some(deps) = table.get(section).and_then(toml::Value::as_table) {
+                for name in deps.keys() {
+                    found.insert((format!("{prefix}{section}"), name.clone()));
+                }
+            }
+        }
+    };
+    collect("", manifest);
+    if let Some(targets) = manifest.get("target").and_then(toml::Value::as_table) {
+        let targets: BTreeMap<_, _> = targets.iter().collect();
+        for (cfg, table) in targets {
+            if let Some(table) = table.as_table() {
+                collect(&format!("target.{cfg}."), table);
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lesson(dir: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    const MANIFEST: &str = "[package]\nname = \"x\"\n\n[dependencies]\nthiserror = \"2\"\n";
+
+    #[test]
+    fn a_clean_submission_has_no_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("Cargo.toml", MANIFEST),
+            ("src/lib.rs", "pub fn f() {}"),
+            ("tests/t.rs", "#[test] fn t1() {}"),
+        ];
+        lesson(&dir.path().join("ours"), &files);
+        lesson(
+            &dir.path().join("theirs"),
+            &[("src/lib.rs", "pub fn f() { let x = 1; }")],
+        );
+        assert_eq!(
+            inspect("01", &dir.path().join("ours"), &dir.path().join("theirs")),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn finds_edited_and_deleted_tests_dependencies_build_scripts_and_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours");
+        let theirs = dir.path().join("theirs");
+        lesson(
+            &ours,
+            &[
+                ("Cargo.toml", MANIFEST),
+                ("src/lib.rs", "fn f() {}"),
+                ("tests/a.rs", "A"),
+                ("tests/b.rs", "B"),
+            ],
+        );
+        lesson(
+            &theirs,
+            &[
+                ("Cargo.toml", &format!("{MANIFEST}rand = \"0.9\"\n")),
+                ("src/lib.rs", "fn f() { std::process::exit(0) }"),
+                ("tests/a.rs", "assert!(true)"),
+                ("build.rs", "fn main() {}"),
+            ],
+        );
+        let found: Vec<(FindingKind, String)> = inspect("01", &ours, &theirs)
+            .into_iter()
+            .map(|f| (f.kind, f.detail))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    FindingKind::AddedDependency,
+                    "added `rand` to [dependencies]".to_string()
+                ),
+                (FindingKind::BuildScript, "added build.rs".to_string()),
+                (
+                    FindingKind::SuspiciousCode,
+                    "src/lib.rs calls std::process::exit".to_string()
+                ),
+                (FindingKind::EditedTest, "edited tests/a.rs".to_string()),
+                (FindingKind::DeletedTest, "deleted tests/b.rs".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pattern_already_in_the_stub_is_not_a_finding() {
+        let dir = tempfile::tempdir().unwrap();
+        lesson(
+            &dir.path().join("ours"),
+            &[("src/sync.rs", "unsafe impl Send for X {}")],
+        );
+        lesson(
+            &dir.path().join("theirs"),
+            &[("src/sync.rs", "unsafe impl Send for X {}")],
+        );
+        assert_eq!(
+            inspect("03", &dir.path().join("ours"), &dir.path().join("theirs")),
+            vec![]
+        );
+    }
+}
