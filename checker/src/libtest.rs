@@ -145,14 +145,16 @@ pub fn judge(name: &str, done: &Finished, timeout: Duration) -> TestResult {
             )
         }
     };
-    let detail = if done.truncated && verdict.is_bad() {
-        format!(
-            "{detail}\n(the test printed more than {} KiB; the rest was dropped)",
-            process::OUTPUT_CAP / 1024
-        )
-    } else {
-        detail
-    };
+    let mut detail = detail;
+    if done.truncated && verdict.is_bad() {
+        let cap = process::OUTPUT_CAP / 1024;
+        detail.push_str(&format!(
+            "\n(the test printed more than {cap} KiB; the rest was dropped)"
+        ));
+    }
+    if done.incomplete && verdict.is_bad() {
+        detail.push_str("\n(a process that left the test's process group kept its output open)");
+    }
     TestResult {
         name: name.to_string(),
         verdict,
@@ -251,6 +253,7 @@ mod tests {
             stdout: stdout.to_string(),
             stderr: stderr.to_string(),
             truncated: false,
+            incomplete: false,
             duration: Duration::from_millis(5),
         }
     }

@@ -54,6 +54,9 @@ pub struct Finished {
     pub stderr: String,
     /// Whether output beyond [`OUTPUT_CAP`] was dropped.
     pub truncated: bool,
+    /// Whether a pipe was still open after the process group died (held by
+    /// a process that left the group), so the output may be incomplete.
+    pub incomplete: bool,
     pub duration: Duration,
 }
 
@@ -77,8 +80,13 @@ pub fn run(mut command: Command, timeout: Duration) -> Result<Finished> {
     let stdout = child
         .stdout
         .take()
-        .map(|s| spawn_reader(s, done_tx.clone()));
-    let stderr = child.stderr.take().map(|s| spawn_reader(s, done_tx));
+        .map(|s| spawn_reader(s, STDOUT, done_tx.clone()))
+        .is_some();
+    let stderr = child
+        .stderr
+        .take()
+        .map(|s| spawn_reader(s, STDERR, done_tx))
+        .is_some();
 
     let exit = wait_with_timeout(&mut child, timeout);
     let duration = started.elapsed();
@@ -95,23 +103,25 @@ pub fn run(mut command: Command, timeout: Duration) -> Result<Finished> {
 
     // A grandchild that left the group could keep a pipe open forever;
     // give the readers a moment, then take whatever they have.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let readers = usize::from(stdout.is_some()) + usize::from(stderr.is_some());
-    for _ in 0..readers {
-        if done_rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .is_err()
-        {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut outputs = [(String::new(), false), (String::new(), false)];
+    let mut pending = usize::from(stdout) + usize::from(stderr);
+    while pending > 0 {
+        let Ok((stream, bytes, cut)) =
+            done_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        else {
             break;
-        }
+        };
+        outputs[stream] = (String::from_utf8_lossy(&bytes).into_owned(), cut);
+        pending -= 1;
     }
-    let (stdout, cut_out) = stdout.map(Reader::take).unwrap_or_default();
-    let (stderr, cut_err) = stderr.map(Reader::take).unwrap_or_default();
+    let [(stdout, cut_out), (stderr, cut_err)] = outputs;
     Ok(Finished {
         exit,
         stdout,
         stderr,
         truncated: cut_out || cut_err,
+        incomplete: pending > 0,
         duration,
     })
 }
@@ -175,23 +185,17 @@ fn exit_of(status: ExitStatus) -> Exit {
     }
 }
 
-/// A thread draining one pipe into a capped buffer.
-struct Reader {
-    handle: thread::JoinHandle<(Vec<u8>, bool)>,
-}
+const STDOUT: usize = 0;
+const STDERR: usize = 1;
 
-impl Reader {
-    fn take(self) -> (String, bool) {
-        if !self.handle.is_finished() {
-            return (String::new(), true);
-        }
-        let (bytes, truncated) = self.handle.join().unwrap_or_default();
-        (String::from_utf8_lossy(&bytes).into_owned(), truncated)
-    }
-}
+/// What a reader thread sends when its pipe closes: which stream, the kept
+/// bytes, and whether anything was dropped.
+type Drained = (usize, Vec<u8>, bool);
 
-fn spawn_reader(mut pipe: impl Read + Send + 'static, done: mpsc::Sender<()>) -> Reader {
-    let handle = thread::spawn(move || {
+/// Starts a thread draining one pipe into a capped buffer. The thread is
+/// detached: a pipe held open by an escaped grandchild must not block us.
+fn spawn_reader(mut pipe: impl Read + Send + 'static, stream: usize, done: mpsc::Sender<Drained>) {
+    thread::spawn(move || {
         let mut kept = Vec::new();
         let mut truncated = false;
         let mut buf = [0u8; 8192];
@@ -207,10 +211,8 @@ fn spawn_reader(mut pipe: impl Read + Send + 'static, done: mpsc::Sender<()>) ->
                 Err(_) => break,
             }
         }
-        let _ = done.send(());
-        (kept, truncated)
+        let _ = done.send((stream, kept, truncated));
     });
-    Reader { handle }
 }
 
 /// A short name for a signal number, for messages.
@@ -268,7 +270,7 @@ mod tests {
         // the group does the pipe close, so that the output is complete.
         let done = run(sh("sleep 30 & sleep 30"), Duration::from_millis(200)).unwrap();
         assert_eq!(done.exit, Exit::TimedOut);
-        assert!(!done.truncated, "a grandchild outlived the timeout");
+        assert!(!done.incomplete, "a grandchild outlived the timeout");
     }
 
     #[test]
