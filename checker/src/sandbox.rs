@@ -110,14 +110,14 @@ impl Sandbox {
     /// worker's uid runs) and empties the temporary directory.
     pub fn clean_up(&self) -> Result<()> {
         if let Some(uid) = self.uid {
-            let mut kill = Command::new("kill");
-            kill.args(["-9", "-1"]);
-            // SAFETY: as in `apply`: only async-signal-safe calls.
-            unsafe {
-                kill.pre_exec(move || become_user(uid));
+            // Killed processes count against the uid's process cap until
+            // they are reaped, so wait until none is left (re-killing any
+            // that a racing fork produced) before the next test starts.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while processes_of(uid) > 0 && std::time::Instant::now() < deadline {
+                kill_all_of(uid);
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            // `kill -1` also signals itself after the others; its status says nothing.
-            let _ = kill.status();
         }
         self.reset_tmp()
     }
@@ -136,6 +136,36 @@ impl Sandbox {
         }
         Ok(())
     }
+}
+
+/// Sends SIGKILL to every process of `uid`, from a process running as `uid`.
+fn kill_all_of(uid: u32) {
+    let mut kill = Command::new("kill");
+    kill.args(["-9", "-1"]);
+    // SAFETY: `become_user` makes only async-signal-safe calls.
+    unsafe {
+        kill.pre_exec(move || become_user(uid));
+    }
+    // `kill -1` also signals itself after the others; its status says nothing.
+    let _ = kill.status();
+}
+
+/// How many processes (zombies included) `uid` owns, from /proc.
+fn processes_of(uid: u32) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+        .count()
 }
 
 /// Drops every group and switches to `uid` (as both uid and gid). Only

@@ -124,7 +124,7 @@ pub fn run(root: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
         let saved = out
             .join("students")
             .join(format!("{}.json", submission.student));
-        let print = submission_fingerprint(&pristine, &submission.path);
+        let print = submission_fingerprint(&pristine, &lessons, &submission.path);
         let saved_grade = load_saved(&saved).filter(|g| g.fingerprint == print && !args.fresh);
         if let Some(grade) = saved_grade {
             progress.skip(&grade, lessons.len());
@@ -175,14 +175,21 @@ fn point_cargo_at(scratch: &Path, target: &Path) -> Result<()> {
         .context("cannot write the scratch workspace's cargo config")
 }
 
-fn submission_fingerprint(pristine: &Workspace, submission: &Path) -> String {
-    let exercises = pristine.root.join("exercises");
+/// A digest of the submission, the graded lessons' pristine folders and the
+/// manifest: a saved grade is reused only while all of them are unchanged.
+fn submission_fingerprint(pristine: &Workspace, lessons: &[&Lesson], submission: &Path) -> String {
+    let mut dirs: Vec<&Path> = lessons
+        .iter()
+        .filter_map(|l| pristine.package_dir(&l.exercise).ok())
+        .collect();
     let manifest = pristine.root.join(crate::manifest::MANIFEST_FILE);
+    let mut files = vec![manifest.as_path()];
     if submission.is_dir() {
-        fingerprint(&[submission, &exercises], &[&manifest])
+        dirs.push(submission);
     } else {
-        fingerprint(&[&exercises], &[submission, &manifest])
+        files.push(submission);
     }
+    fingerprint(&dirs, &files)
 }
 
 fn load_saved(path: &Path) -> Option<StudentGrade> {

@@ -31,6 +31,7 @@ pub enum FindingKind {
 /// Patterns in `src/` that can fake or dodge a test result, with what they mean.
 const SUSPICIOUS: &[(&str, &str)] = &[
     ("process::exit", "calls std::process::exit"),
+    ("process::Command", "starts processes"),
     ("abort(", "calls abort"),
     ("unsafe", "uses unsafe"),
     ("cfg(test)", "has code that changes under cfg(test)"),

@@ -1,0 +1,411 @@
+//! `checker grade` over a class of nine students built in a temporary
+//! directory from the real course's lesson 01-threads: the perfect, the
+//! empty, the broken, the cheats and the hostile.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const LESSON: &str = "01-threads";
+/// Task points of 01-threads, from course.toml: t1, t2, t3, t4.
+const POINTS: [u64; 4] = [10, 15, 10, 15];
+const FULL: u64 = 50;
+
+fn course_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A student folder laid out as a copy of `exercises/`, with 01-threads's
+/// tests and Cargo.toml as shipped and `src/lib.rs` as given.
+fn student(class: &Path, name: &str, lib_rs: &str) -> PathBuf {
+    let root = course_root();
+    let lesson = class.join(name).join("exercises").join(LESSON);
+    copy_dir(&root.join("exercises").join(LESSON), &lesson);
+    std::fs::write(lesson.join("src/lib.rs"), lib_rs).unwrap();
+    lesson
+}
+
+/// The reference solution with `from` replaced by `to` (which must occur).
+fn solution_with(from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(
+        course_root()
+            .join("solutions")
+            .join(LESSON)
+            .join("src/lib.rs"),
+    )
+    .unwrap();
+    assert!(
+        text.contains(from),
+        "the solution no longer contains {from:?}; update this fixture"
+    );
+    text.replacen(from, to, 1)
+}
+
+fn stub() -> String {
+    std::fs::read_to_string(
+        course_root()
+            .join("exercises")
+            .join(LESSON)
+            .join("src/lib.rs"),
+    )
+    .unwrap()
+}
+
+/// Builds the class; returns the students whose grades this machine can judge.
+fn build_class(class: &Path) -> Vec<&'static str> {
+    let mut students = vec![
+        "perfect",
+        "empty",
+        "broken",
+        "edited-test",
+        "loops",
+        "fake-pass",
+        "exits",
+        "deleted-test",
+    ];
+    student(class, "perfect", &solution_with("", ""));
+    std::fs::create_dir_all(class.join("empty")).unwrap();
+    student(
+        class,
+        "broken",
+        &format!(
+            "{}\nfn oops() -> u32 {{ \"not a number\" }}\n",
+            solution_with("", "")
+        ),
+    );
+    let edited = student(class, "edited-test", &stub());
+    std::fs::write(
+        edited.join("tests/threads.rs"),
+        "#[test]\nfn t1_everything() {\n    assert!(true);\n}\n",
+    )
+    .unwrap();
+    student(
+        class,
+        "loops",
+        &solution_with(
+            "    let handles = spawn_named(count, work)?;\n    let mut results",
+            "    loop {\n        std::hint::spin_loop();\n    }\n    #[allow(unreachable_code)]\n    let handles = spawn_named(count, work)?;\n    let mut results",
+        ),
+    );
+    let fake = stub().replacen(
+        "{\n    todo!(",
+        "{\n    use std::io::Write;\n    println!(\"test t1_workers_run_at_the_same_time ... ok\");\n    \
+         let _ = writeln!(std::io::stdout(), \"test t1_workers_run_at_the_same_time ... ok\\n\\ntest result: ok. 1 passed\");\n    todo!(",
+        1,
+    );
+    assert_ne!(
+        fake,
+        stub(),
+        "the stub no longer has a todo!() body to prefix"
+    );
+    student(class, "fake-pass", &fake);
+    student(
+        class,
+        "exits",
+        &solution_with(
+            "    let ranges = chunk_ranges(items.len(), workers)?;",
+            "    std::process::exit(0);\n    #[allow(unreachable_code)]\n    let ranges = chunk_ranges(items.len(), workers)?;",
+        ),
+    );
+    let deleted = student(class, "deleted-test", &solution_with("", ""));
+    std::fs::remove_file(deleted.join("tests/threads.rs")).unwrap();
+    if is_root() {
+        // A fork bomb in a graded function; it gives up by itself at 5,000
+        // processes, so a broken sandbox cannot take the machine down.
+        student(
+            class,
+            "forks",
+            &solution_with(
+                "    if workers == 0 {\n        return Err(ThreadsError::NoWorkers);",
+                "    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);\n    \
+                 while STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 5_000 {\n        \
+                 if std::process::Command::new(\"sleep\").arg(\"60\").spawn().is_err() {\n            break;\n        }\n    }\n    \
+                 if workers == 0 {\n        return Err(ThreadsError::NoWorkers);",
+            ),
+        );
+        students.push("forks");
+    }
+    students
+}
+
+/// As root the tests run under other uids, which cannot enter a private
+/// temporary directory: the work area goes in a folder of its own in /tmp.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new() -> WorkDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        WorkDir(
+            std::env::temp_dir().join(format!("checker-grade-test-{}-{nanos}", std::process::id())),
+        )
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run_grade(class: &Path, out: &Path, work: &Path, limit: Duration) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_checker"))
+        .arg("--root")
+        .arg(course_root())
+        .args([
+            "grade",
+            "--lessons",
+            LESSON,
+            "--timeout",
+            "4",
+            "--submissions",
+        ])
+        .arg(class)
+        .arg("--out")
+        .arg(out)
+        .arg("--work")
+        .arg(work)
+        .env_remove("CARGO_TARGET_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("checker grade ran past {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn grade_of<'a>(grades: &'a Value, student: &str) -> &'a Value {
+    grades["students"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["student"] == student)
+        .unwrap()
+}
+
+fn task_points(grade: &Value) -> Vec<u64> {
+    grade["lessons"][0]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["points"].as_u64().unwrap())
+        .collect()
+}
+
+fn findings(grade: &Value) -> Vec<(String, String)> {
+    grade["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn finding(kind: &str, detail: &str) -> (String, String) {
+    (kind.to_string(), detail.to_string())
+}
+
+#[test]
+fn grades_a_class_of_nine_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let class = dir.path().join("class");
+    let students = build_class(&class);
+    let out = dir.path().join("report");
+    let work = WorkDir::new();
+    let output = run_grade(&class, &out, &work.0, Duration::from_secs(900));
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{log}");
+
+    let grades: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("grades.json")).unwrap()).unwrap();
+    let [t1, t2, t3, t4] = POINTS;
+    let expect = |name: &str, points: Vec<u64>, found: Vec<(String, String)>| {
+        let grade = grade_of(&grades, name);
+        assert_eq!(task_points(grade), points, "{name}: {grade:#}");
+        assert_eq!(findings(grade), found, "{name}");
+        assert_eq!(
+            grade["points"].as_u64().unwrap(),
+            points.iter().sum::<u64>(),
+            "{name}"
+        );
+    };
+    expect("perfect", vec![t1, t2, t3, t4], vec![]);
+    expect("empty", vec![0, 0, 0, 0], vec![]);
+    assert!(
+        grade_of(&grades, "empty")["error"]
+            .as_str()
+            .unwrap()
+            .contains("no lesson folders")
+    );
+    expect("broken", vec![0, 0, 0, 0], vec![]);
+    assert!(
+        grade_of(&grades, "broken")["lessons"][0]["compile_error"]
+            .as_str()
+            .unwrap()
+            .contains("mismatched types")
+    );
+    expect(
+        "edited-test",
+        vec![0, 0, 0, 0],
+        vec![finding("edited_test", "edited tests/threads.rs")],
+    );
+    expect("loops", vec![0, t2, t3, t4], vec![]);
+    assert_eq!(
+        grade_of(&grades, "loops")["lessons"][0]["tasks"][0]["status"],
+        "timed_out"
+    );
+    expect(
+        "fake-pass",
+        vec![0, 0, 0, 0],
+        vec![finding(
+            "suspicious_code",
+            "src/lib.rs writes to stdout directly",
+        )],
+    );
+    expect(
+        "exits",
+        vec![t1, 0, t3, t4],
+        vec![finding(
+            "suspicious_code",
+            "src/lib.rs calls std::process::exit",
+        )],
+    );
+    assert!(
+        grade_of(&grades, "exits")["lessons"][0]["tasks"][1]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("process::exit")
+    );
+    expect(
+        "deleted-test",
+        vec![t1, t2, t3, t4],
+        vec![finding("deleted_test", "deleted tests/threads.rs")],
+    );
+    if students.contains(&"forks") {
+        // The process cap makes the fork bomb's own thread spawns fail.
+        expect(
+            "forks",
+            vec![t1, 0, t3, t4],
+            vec![finding("suspicious_code", "src/lib.rs starts processes")],
+        );
+        let leftovers = Command::new("pgrep")
+            .args(["-u", "61000,61001,61002,61003"])
+            .output()
+            .unwrap();
+        assert!(
+            leftovers.stdout.is_empty(),
+            "sandboxed processes outlived the run: {:?}",
+            leftovers
+        );
+    }
+
+    // grades.csv: one row per student, a column per lesson and the total.
+    let csv = std::fs::read_to_string(out.join("grades.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "student,01-threads,total,max,findings,error"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l == format!("perfect,{FULL},{FULL},{FULL},0,")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().any(|l| l.starts_with("exits,35,35,50,1,")),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), students.len() + 1, "{csv}");
+
+    // Gradescope: the documented top-level and per-test fields.
+    let gs: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("gradescope/exits/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(gs["score"], 35);
+    for key in [
+        "execution_time",
+        "output",
+        "visibility",
+        "stdout_visibility",
+        "tests",
+    ] {
+        assert!(gs.get(key).is_some(), "results.json lacks {key}");
+    }
+    let test = &gs["tests"][1];
+    assert_eq!(
+        (
+            test["name"].as_str().unwrap(),
+            test["score"].as_u64(),
+            test["max_score"].as_u64()
+        ),
+        (
+            "01-threads t2: Concurrent sum over scoped, balanced chunks",
+            Some(0),
+            Some(15)
+        )
+    );
+    assert_eq!(test["status"], "failed");
+    assert_eq!(test["number"], "1.2");
+
+    // report.md: the class per task, hardest first, and the findings.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## Tasks, hardest first"), "{report}");
+    assert!(
+        report.contains(
+            "| exits | 01-threads | suspicious code | src/lib.rs calls std::process::exit |"
+        ),
+        "{report}"
+    );
+
+    // A second run resumes: every student is already graded.
+    let again = run_grade(&class, &out, &work.0, Duration::from_secs(300));
+    assert!(again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(
+        stderr.matches("(already graded)").count(),
+        students.len(),
+        "{stderr}"
+    );
+}
