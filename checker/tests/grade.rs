@@ -409,3 +409,36 @@ fn grades_a_class_of_nine_exactly() {
         "{stderr}"
     );
 }
+
+#[test]
+fn gradescope_run_autograder_grades_the_imitation_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    // Gradescope's tree: the student's upload in submission/, results/ written by us.
+    let autograder = dir.path().join("autograder");
+    student(&autograder, "submission", &solution_with("", ""));
+    let work = WorkDir::new();
+    let out = Command::new("bash")
+        .arg(course_root().join("grading/gradescope/run_autograder"))
+        .env("AUTOGRADER_ROOT", &autograder)
+        .env("COURSE_ROOT", course_root())
+        .env("CHECKER", env!("CARGO_BIN_EXE_checker"))
+        .env("WORK", &work.0)
+        .env("GRADE_LESSONS", LESSON)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{log}");
+    let results: Value = serde_json::from_str(
+        &std::fs::read_to_string(autograder.join("results/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(results["score"].as_u64(), Some(FULL), "{results:#}");
+    let tests = results["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), POINTS.len());
+    assert!(tests.iter().all(|t| t["status"] == "passed"), "{results:#}");
+}
