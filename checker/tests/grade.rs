@@ -130,6 +130,13 @@ fn build_class(class: &Path) -> Vec<&'static str> {
             "    std::process::exit(0);\n    #[allow(unreachable_code)]\n    let ranges = chunk_ranges(items.len(), workers)?;",
         ),
     );
+    // Not one of the nine: a damaged archive is an error for that student only.
+    std::fs::write(
+        class.join("corrupt.zip"),
+        b"PK\x03\x04 this is not really a zip",
+    )
+    .unwrap();
+    students.push("corrupt");
     let deleted = student(class, "deleted-test", &solution_with("", ""));
     std::fs::remove_file(deleted.join("tests/threads.rs")).unwrap();
     if is_root() {
