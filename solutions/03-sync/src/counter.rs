@@ -30,7 +30,8 @@ impl Counter {
     }
 
     /// Adds `delta` (which may be negative) and returns the value right
-    /// after this change, as one indivisible step.
+    /// after this change, as one indivisible step: two concurrent `add(1)`
+    /// calls never return the same value.
     pub fn add(&self, delta: i64) -> i64 {
         let mut value = self.lock();
         *value += delta;

@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::sync::{
-    Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
-};
+use crate::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One write, as the log (our stand-in for a write-ahead log) records it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,8 +32,7 @@ pub use loom::thread;
 #[cfg(not(loom))]
 pub mod atomic {
     pub use std::sync::atomic::{
-        AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize,
-        Ordering,
+        AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize, Ordering,
     };
 }
 
@@ -45,45 +44,56 @@ pub mod atomic {
 
     use super::trace::record;
 
-    macro_rules! traced_int {
-        ($($name:ident($int:ty)),* $(,)?) => {$(
+    /// The parts every traced atomic shares: the struct, loads, stores,
+    /// swaps and compare-exchanges.
+    macro_rules! traced {
+        ($name:ident, $t:ty) => {
             #[doc = concat!("Loom's `", stringify!($name), "`, with every operation traced.")]
             #[derive(Debug, Default)]
-            pub struct $name(loom::sync::atomic::$name);
+            pub struct $name {
+                inner: loom::sync::atomic::$name,
+                /// The value of the newest store, in the order loom ran the
+                /// stores. Bookkeeping for the trace only: loom runs a whole
+                /// model on one OS thread, so a std atomic is enough here.
+                newest: std::sync::atomic::$name,
+            }
 
             impl $name {
-                /// Creates a new atomic integer.
+                /// Creates a new atomic.
                 #[track_caller]
-                pub fn new(v: $int) -> Self {
-                    Self(loom::sync::atomic::$name::new(v))
+                pub fn new(v: $t) -> Self {
+                    Self {
+                        inner: loom::sync::atomic::$name::new(v),
+                        newest: std::sync::atomic::$name::new(v),
+                    }
                 }
 
                 /// Consumes the atomic and returns the value.
                 #[track_caller]
-                pub fn into_inner(self) -> $int {
-                    self.0.into_inner()
+                pub fn into_inner(self) -> $t {
+                    self.inner.into_inner()
                 }
 
                 /// Loads the value.
                 #[track_caller]
-                pub fn load(&self, order: Ordering) -> $int {
-                    let v = self.0.load(order);
-                    record(format!("load -> {v}"));
+                pub fn load(&self, order: Ordering) -> $t {
+                    let v = self.inner.load(order);
+                    self.observed(format!("load({order:?}) -> {v}"), v);
                     v
                 }
 
                 /// Stores a value.
                 #[track_caller]
-                pub fn store(&self, val: $int, order: Ordering) {
-                    self.0.store(val, order);
-                    record(format!("store {val}"));
+                pub fn store(&self, val: $t, order: Ordering) {
+                    self.inner.store(val, order);
+                    self.wrote(format!("store({val}, {order:?})"), val);
                 }
 
                 /// Stores a value and returns the previous one.
                 #[track_caller]
-                pub fn swap(&self, val: $int, order: Ordering) -> $int {
-                    let old = self.0.swap(val, order);
-                    record(format!("swap {val} -> {old}"));
+                pub fn swap(&self, val: $t, order: Ordering) -> $t {
+                    let old = self.inner.swap(val, order);
+                    self.wrote(format!("swap({val}, {order:?}) -> {old}"), val);
                     old
                 }
 
@@ -91,13 +101,15 @@ pub mod atomic {
                 #[track_caller]
                 pub fn compare_exchange(
                     &self,
-                    current: $int,
-                    new: $int,
+                    current: $t,
+                    new: $t,
                     success: Ordering,
                     failure: Ordering,
-                ) -> Result<$int, $int> {
-                    let result = self.0.compare_exchange(current, new, success, failure);
-                    record(format!("compare_exchange({current}, {new}) -> {result:?}"));
+                ) -> Result<$t, $t> {
+                    let result = self.inner.compare_exchange(current, new, success, failure);
+                    let op =
+                        format!("compare_exchange({current}, {new}, {success:?}, {failure:?})");
+                    self.exchanged(op, result, new);
                     result
                 }
 
@@ -105,46 +117,19 @@ pub mod atomic {
                 #[track_caller]
                 pub fn compare_exchange_weak(
                     &self,
-                    current: $int,
-                    new: $int,
+                    current: $t,
+                    new: $t,
                     success: Ordering,
                     failure: Ordering,
-                ) -> Result<$int, $int> {
-                    let result = self.0.compare_exchange_weak(current, new, success, failure);
-                    record(format!("compare_exchange_weak({current}, {new}) -> {result:?}"));
+                ) -> Result<$t, $t> {
+                    let result = self
+                        .inner
+                        .compare_exchange_weak(current, new, success, failure);
+                    let op = format!(
+                        "compare_exchange_weak({current}, {new}, {success:?}, {failure:?})"
+                    );
+                    self.exchanged(op, result, new);
                     result
-                }
-
-                /// Adds `val` (wrapping) and returns the previous value.
-                #[track_caller]
-                pub fn fetch_add(&self, val: $int, order: Ordering) -> $int {
-                    let old = self.0.fetch_add(val, order);
-                    record(format!("fetch_add {val} -> {old}"));
-                    old
-                }
-
-                /// Subtracts `val` (wrapping) and returns the previous value.
-                #[track_caller]
-                pub fn fetch_sub(&self, val: $int, order: Ordering) -> $int {
-                    let old = self.0.fetch_sub(val, order);
-                    record(format!("fetch_sub {val} -> {old}"));
-                    old
-                }
-
-                /// Stores the maximum and returns the previous value.
-                #[track_caller]
-                pub fn fetch_max(&self, val: $int, order: Ordering) -> $int {
-                    let old = self.0.fetch_max(val, order);
-                    record(format!("fetch_max {val} -> {old}"));
-                    old
-                }
-
-                /// Stores the minimum and returns the previous value.
-                #[track_caller]
-                pub fn fetch_min(&self, val: $int, order: Ordering) -> $int {
-                    let old = self.0.fetch_min(val, order);
-                    record(format!("fetch_min {val} -> {old}"));
-                    old
                 }
 
                 /// Applies `f` atomically; see `std`'s `fetch_update`.
@@ -153,23 +138,94 @@ pub mod atomic {
                     &self,
                     set_order: Ordering,
                     fetch_order: Ordering,
-                    f: F,
-                ) -> Result<$int, $int>
+                    mut f: F,
+                ) -> Result<$t, $t>
                 where
-                    F: FnMut($int) -> Option<$int>,
+                    F: FnMut($t) -> Option<$t>,
                 {
-                    let result = self.0.fetch_update(set_order, fetch_order, f);
-                    record(format!("fetch_update -> {result:?}"));
+                    let mut produced = None;
+                    let result = self.inner.fetch_update(set_order, fetch_order, |v| {
+                        produced = f(v);
+                        produced
+                    });
+                    let op = format!("fetch_update({set_order:?}, {fetch_order:?}) -> {result:?}");
+                    match (result, produced) {
+                        (Ok(_), Some(new)) => self.wrote(op, new),
+                        (Err(v), _) | (Ok(v), None) => self.observed(op, v),
+                    }
                     result
+                }
+
+                /// Records a read of `v`, flagged if an older store was read.
+                #[track_caller]
+                fn observed(&self, op: String, v: $t) {
+                    let newest = self.newest.load(Ordering::Relaxed);
+                    if v == newest {
+                        record(op, false);
+                    } else {
+                        record(
+                            format!("{op}   <- stale: the newest store wrote {newest}"),
+                            true,
+                        );
+                    }
+                }
+
+                /// Records a write that left `new` as the newest value.
+                #[track_caller]
+                fn wrote(&self, op: String, new: $t) {
+                    self.newest.store(new, Ordering::Relaxed);
+                    record(op, false);
+                }
+
+                #[track_caller]
+                fn exchanged(&self, op: String, result: Result<$t, $t>, new: $t) {
+                    match result {
+                        Ok(old) => self.wrote(format!("{op} -> Ok({old})"), new),
+                        Err(actual) => self.observed(format!("{op} -> Err({actual})"), actual),
+                    }
                 }
             }
 
-            impl From<$int> for $name {
+            impl From<$t> for $name {
                 #[track_caller]
-                fn from(v: $int) -> Self {
+                fn from(v: $t) -> Self {
                     Self::new(v)
                 }
             }
+        };
+    }
+
+    /// Read-modify-write methods: `method(val) -> old`, where the new value
+    /// is `$new(old, val)`.
+    macro_rules! traced_rmw {
+        ($name:ident, $t:ty, $($method:ident => $new:expr),* $(,)?) => {
+            impl $name {$(
+                #[doc = concat!("See `std`'s `", stringify!($name), "::", stringify!($method), "`.")]
+                #[track_caller]
+                pub fn $method(&self, val: $t, order: Ordering) -> $t {
+                    let old = self.inner.$method(val, order);
+                    let new: fn($t, $t) -> $t = $new;
+                    self.wrote(
+                        format!(concat!(stringify!($method), "({}, {:?}) -> {}"), val, order, old),
+                        new(old, val),
+                    );
+                    old
+                }
+            )*}
+        };
+    }
+
+    macro_rules! traced_int {
+        ($($name:ident($t:ty)),* $(,)?) => {$(
+            traced!($name, $t);
+            traced_rmw!(
+                $name,
+                $t,
+                fetch_add => |old, val| old.wrapping_add(val),
+                fetch_sub => |old, val| old.wrapping_sub(val),
+                fetch_max => |old, val| old.max(val),
+                fetch_min => |old, val| old.min(val),
+            );
         )*};
     }
 
@@ -182,103 +238,14 @@ pub mod atomic {
         AtomicUsize(usize),
     );
 
-    /// Loom's `AtomicBool`, with every operation traced.
-    #[derive(Debug, Default)]
-    pub struct AtomicBool(loom::sync::atomic::AtomicBool);
-
-    macro_rules! traced_bool_rmw {
-        ($($method:ident),*) => {$(
-            #[doc = concat!("See `std`'s `AtomicBool::", stringify!($method), "`.")]
-            #[track_caller]
-            pub fn $method(&self, val: bool, order: Ordering) -> bool {
-                let old = self.0.$method(val, order);
-                record(format!(concat!(stringify!($method), " {} -> {}"), val, old));
-                old
-            }
-        )*};
-    }
-
-    impl AtomicBool {
-        /// Creates a new atomic flag.
-        #[track_caller]
-        pub fn new(v: bool) -> Self {
-            Self(loom::sync::atomic::AtomicBool::new(v))
-        }
-
-        /// Consumes the atomic and returns the value.
-        #[track_caller]
-        pub fn into_inner(self) -> bool {
-            self.0.into_inner()
-        }
-
-        /// Loads the value.
-        #[track_caller]
-        pub fn load(&self, order: Ordering) -> bool {
-            let v = self.0.load(order);
-            record(format!("load -> {v}"));
-            v
-        }
-
-        /// Stores a value.
-        #[track_caller]
-        pub fn store(&self, val: bool, order: Ordering) {
-            self.0.store(val, order);
-            record(format!("store {val}"));
-        }
-
-        /// Stores `new` if the value is `current`.
-        #[track_caller]
-        pub fn compare_exchange(
-            &self,
-            current: bool,
-            new: bool,
-            success: Ordering,
-            failure: Ordering,
-        ) -> Result<bool, bool> {
-            let result = self.0.compare_exchange(current, new, success, failure);
-            record(format!("compare_exchange({current}, {new}) -> {result:?}"));
-            result
-        }
-
-        /// Like `compare_exchange` (loom never fails it spuriously).
-        #[track_caller]
-        pub fn compare_exchange_weak(
-            &self,
-            current: bool,
-            new: bool,
-            success: Ordering,
-            failure: Ordering,
-        ) -> Result<bool, bool> {
-            let result = self.0.compare_exchange_weak(current, new, success, failure);
-            record(format!("compare_exchange_weak({current}, {new}) -> {result:?}"));
-            result
-        }
-
-        /// Applies `f` atomically; see `std`'s `fetch_update`.
-        #[track_caller]
-        pub fn fetch_update<F>(
-            &self,
-            set_order: Ordering,
-            fetch_order: Ordering,
-            f: F,
-        ) -> Result<bool, bool>
-        where
-            F: FnMut(bool) -> Option<bool>,
-        {
-            let result = self.0.fetch_update(set_order, fetch_order, f);
-            record(format!("fetch_update -> {result:?}"));
-            result
-        }
-
-        traced_bool_rmw!(swap, fetch_and, fetch_or, fetch_xor);
-    }
-
-    impl From<bool> for AtomicBool {
-        #[track_caller]
-        fn from(v: bool) -> Self {
-            Self::new(v)
-        }
-    }
+    traced!(AtomicBool, bool);
+    traced_rmw!(
+        AtomicBool,
+        bool,
+        fetch_and => |old, val| old & val,
+        fetch_or => |old, val| old | val,
+        fetch_xor => |old, val| old ^ val,
+    );
 }
 
 /// The atomic operations of the current loom execution, in the order loom
@@ -299,6 +266,7 @@ pub mod trace {
     struct Event {
         thread: String,
         op: String,
+        stale: bool,
         at: &'static Location<'static>,
     }
 
@@ -311,8 +279,19 @@ pub mod trace {
         EVENTS.with_borrow_mut(Vec::clear);
     }
 
+    /// How many recorded loads read an older value than the newest store
+    /// (loom may do that when nothing orders the load after the store).
+    pub fn stale_loads() -> usize {
+        EVENTS.with_borrow(|events| events.iter().filter(|e| e.stale).count())
+    }
+
+    /// How many operations were recorded.
+    pub fn len() -> usize {
+        EVENTS.with_borrow(Vec::len)
+    }
+
     /// The recorded operations, one line each, for example
-    /// `  thread 1: load -> 0 at src/atomic_counter.rs:31`.
+    /// `  thread 1: load(SeqCst) -> 0 at src/atomic_counter.rs:31`.
     /// Thread 0 is the model's main thread.
     pub fn render() -> String {
         EVENTS.with_borrow(|events| {
@@ -340,12 +319,19 @@ pub mod trace {
     /// Records one operation of the current loom thread, located at the
     /// caller of the (track_caller) atomic method.
     #[track_caller]
-    pub(crate) fn record(op: String) {
+    pub(crate) fn record(op: String, stale: bool) {
         let at = Location::caller();
         let id = format!("{:?}", loom::thread::current().id());
         let number = id.trim_start_matches("ThreadId(").trim_end_matches(')');
         let thread = format!("thread {number}");
-        EVENTS.with_borrow_mut(|events| events.push(Event { thread, op, at }));
+        EVENTS.with_borrow_mut(|events| {
+            events.push(Event {
+                thread,
+                op,
+                stale,
+                at,
+            })
+        });
     }
 
     /// `exercises/03-sync/src/x.rs` becomes `src/x.rs`.
