@@ -122,7 +122,7 @@ impl StageRun {
 }
 
 /// A task's standing across stages: its result in the first stage where it
-/// fails, else its result in the first stage (the test stage).
+/// fails, else in the first stage that tests it (normally the test stage).
 pub fn combine(runs: &[StageRun]) -> Vec<TaskResult> {
     let Some(first) = runs.first() else {
         return Vec::new();
@@ -131,11 +131,13 @@ pub fn combine(runs: &[StageRun]) -> Vec<TaskResult> {
         .tasks
         .iter()
         .map(|task| {
-            runs.iter()
+            let results: Vec<&TaskResult> = runs
+                .iter()
                 .filter_map(|run| run.task(&task.prefix))
-                .find(|t| t.status.is_failure())
-                .unwrap_or(task)
-                .clone()
+                .collect();
+            let failing = results.iter().find(|t| t.status.is_failure());
+            let tested = results.iter().find(|t| t.status != TaskStatus::NotInStage);
+            failing.or(tested).copied().unwrap_or(task).clone()
         })
         .collect()
 }

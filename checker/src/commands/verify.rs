@@ -108,22 +108,29 @@ pub fn stage_report(run: &StageRun) -> String {
 /// The overall line: tasks that pass every stage that ran, and the next step.
 fn closing(lesson: &Lesson, stages: &[Stage], runs: &[StageRun]) -> String {
     let combined = grading::combine(runs);
-    let passed = combined
+    let graded: Vec<&TaskResult> = combined
+        .iter()
+        .filter(|t| t.status != TaskStatus::NotInStage)
+        .collect();
+    let passed: Vec<&&TaskResult> = graded
         .iter()
         .filter(|t| t.status == TaskStatus::Passed)
-        .count();
-    let points: u32 = combined
-        .iter()
-        .filter(|t| t.status == TaskStatus::Passed)
-        .map(|t| t.points)
-        .sum();
+        .collect();
+    let points: u32 = passed.iter().map(|t| t.points).sum();
+    let max: u32 = graded.iter().map(|t| t.points).sum();
     let names: Vec<&str> = stages.iter().map(|s| s.name()).collect();
     let mut out = format!(
-        "{passed} of {} tasks pass ({}), {points} of {} points.\n",
-        lesson.tasks.len(),
-        names.join(" + "),
-        lesson.max_points()
+        "{} of {} tasks pass ({}), {points} of {max} points.\n",
+        passed.len(),
+        graded.len(),
+        names.join(" + ")
     );
+    let untested = combined.len() - graded.len();
+    if untested > 0 {
+        out.push_str(&format!(
+            "({untested} task(s) have no tests in this stage.)\n"
+        ));
+    }
     let stuck = combined.iter().find(|t| t.status != TaskStatus::Passed);
     if let Some(task) = stuck {
         let short = task.prefix.trim_end_matches('_');
