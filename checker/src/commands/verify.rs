@@ -131,7 +131,7 @@ fn closing(lesson: &Lesson, stages: &[Stage], runs: &[StageRun]) -> String {
             "({untested} task(s) have no tests in this stage.)\n"
         ));
     }
-    let stuck = combined.iter().find(|t| t.status != TaskStatus::Passed);
+    let stuck = graded.iter().find(|t| t.status != TaskStatus::Passed);
     if let Some(task) = stuck {
         let short = task.prefix.trim_end_matches('_');
         out.push_str(&format!(
