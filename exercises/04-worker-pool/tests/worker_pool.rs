@@ -7,7 +7,7 @@
 //! - `t5_` grades task 5: `shutdown_timeout` and its `ShutdownReport`.
 //! - `t6_` grades task 6: 1,000 jobs from several threads, each run exactly once.
 //!
-//! The loom models in `tests/loom.rs` grade tasks 1, 2 and 4 in the loom stage.
+//! The loom models in `tests/loom.rs` grade tasks 1 and 4 in the loom stage.
 //!
 //! No test measures time. Whenever a test waits for the pool, it waits with a
 //! deadline and then fails its assertion, so a pool that deadlocks fails the
