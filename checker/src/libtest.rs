@@ -99,10 +99,13 @@ pub fn run(mut command: Command, name: &str, timeout: Duration) -> Result<TestRe
 
 /// Turns a finished test process into a verdict.
 pub fn judge(name: &str, done: &Finished, timeout: Duration) -> TestResult {
+    // libtest's own line: `test NAME ... ok`, or `... ignored[, reason]`.
     let reported = |outcome: &str| {
+        let line = format!("test {name} ... {outcome}");
+        let with_reason = format!("{line}, ");
         done.stdout
             .lines()
-            .any(|l| l == format!("test {name} ... {outcome}"))
+            .any(|l| l == line || (outcome == "ignored" && l.starts_with(&with_reason)))
     };
     let (verdict, detail) = match done.exit {
         Exit::TimedOut => (
@@ -317,6 +320,13 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
             T,
         );
         assert_eq!(r.verdict, Verdict::Unreported);
+    }
+
+    #[test]
+    fn ignored_with_a_reason_is_reported_as_ignored() {
+        let out = "test t3_child ... ignored, entry point of the crash test's child process\n";
+        let r = judge("t3_child", &finished(Exit::Code(0), out, ""), T);
+        assert_eq!(r.verdict, Verdict::Ignored);
     }
 
     #[test]
