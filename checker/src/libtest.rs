@@ -15,6 +15,10 @@ use crate::process::{self, Exit, Finished};
 
 /// How long listing a binary's tests may take.
 const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The status a test process ends with when the grader's exit guard
+/// (`grading/exit-guard`, preloaded) catches `exit` on a test's thread.
+pub const EXIT_FROM_TEST_THREAD: i32 = 86;
+
 /// How many lines of a failure are shown.
 const EXCERPT_LINES: usize = 16;
 
@@ -132,6 +136,12 @@ pub fn judge(name: &str, done: &Finished, timeout: Duration) -> TestResult {
             Verdict::Unreported,
             "the process exited with status 0 before libtest reported a result; \
              does the code call std::process::exit?"
+                .to_string(),
+        ),
+        Exit::Code(EXIT_FROM_TEST_THREAD) => (
+            Verdict::Failed,
+            "the code under test called std::process::exit on the test's thread; \
+             a test cannot pass that way"
                 .to_string(),
         ),
         Exit::Code(101) => (
@@ -320,6 +330,18 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
             T,
         );
         assert_eq!(r.verdict, Verdict::Unreported);
+    }
+
+    #[test]
+    fn exit_caught_by_the_guard_is_a_failure_even_after_a_forged_ok_line() {
+        let forged = "test t1_a ... ok\n\ntest result: ok. 1 passed;\n";
+        let r = judge(
+            "t1_a",
+            &finished(Exit::Code(EXIT_FROM_TEST_THREAD), forged, ""),
+            T,
+        );
+        assert_eq!(r.verdict, Verdict::Failed);
+        assert!(r.detail.contains("process::exit"), "{}", r.detail);
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Sandbox {
     pub uid: Option<u32>,
     /// A private, writable temporary directory (TMPDIR and HOME).
     pub tmp: Option<PathBuf>,
+    /// A library to preload into every test (the exit guard).
+    pub preload: Option<PathBuf>,
 }
 
 /// The first uid used for test workers when the grader runs as root.
@@ -47,6 +49,7 @@ impl Sandbox {
             processes: 1024,
             uid: None,
             tmp: None,
+            preload: None,
         }
     }
 
@@ -103,6 +106,9 @@ impl Sandbox {
         }
         if let Some(tmp) = &self.tmp {
             command.env("TMPDIR", tmp).env("HOME", tmp);
+        }
+        if let Some(library) = &self.preload {
+            command.env("LD_PRELOAD", library);
         }
     }
 

@@ -110,10 +110,15 @@ fn build_class(class: &Path) -> Vec<&'static str> {
             "    loop {\n        std::hint::spin_loop();\n    }\n    #[allow(unreachable_code)]\n    let handles = spawn_named(count, work)?;\n    let mut results",
         ),
     );
+    // The strongest forgery: libtest's exact success lines for whichever test
+    // is running (libtest names the test's thread after it), written to the
+    // real stdout, then exit(0) before libtest can say otherwise.
     let fake = stub().replacen(
         "{\n    todo!(",
-        "{\n    use std::io::Write;\n    println!(\"test t1_workers_run_at_the_same_time ... ok\");\n    \
-         let _ = writeln!(std::io::stdout(), \"test t1_workers_run_at_the_same_time ... ok\\n\\ntest result: ok. 1 passed\");\n    todo!(",
+        "{\n    {\n        use std::io::Write;\n        let name = std::thread::current().name().unwrap_or(\"\").to_string();\n        \
+         println!(\"test {name} ... ok\");\n        \
+         let _ = write!(std::io::stdout(), \"ok\\n\\ntest {name} ... ok\\n\\ntest result: ok. 1 passed; 0 failed\\n\");\n        \
+         let _ = std::io::stdout().flush();\n        std::process::exit(0);\n    }\n    #[allow(unreachable_code)]\n    todo!(",
         1,
     );
     assert_ne!(
@@ -305,10 +310,15 @@ fn grades_a_class_of_nine_exactly() {
     expect(
         "fake-pass",
         vec![0, 0, 0, 0],
-        vec![finding(
-            "suspicious_code",
-            "src/lib.rs writes to stdout directly",
-        )],
+        vec![
+            finding("suspicious_code", "src/lib.rs calls std::process::exit"),
+            finding("suspicious_code", "src/lib.rs writes to stdout directly"),
+        ],
+    );
+    let forged = &grade_of(&grades, "fake-pass")["lessons"][0]["tasks"][0]["failure"];
+    assert!(
+        forged.as_str().unwrap().contains("on the test's thread"),
+        "{forged}"
     );
     expect(
         "exits",

@@ -109,14 +109,14 @@ pub fn run(root: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
 
     let mut run_opts = args.run.clone();
     if run_opts.sandbox.is_none() {
-        let cpu = ws
+        let longest = ws
             .course
             .course
             .default_timeout_secs
-            .max(run_opts.timeout.map_or(0, |t| t.as_secs()))
-            * 2
-            + 10;
-        run_opts.sandbox = Some((Sandbox::new(cpu), work.join("tmp")));
+            .max(run_opts.timeout.map_or(0, |t| t.as_secs()));
+        let mut sandbox = Sandbox::new(longest * 2 + 10);
+        sandbox.preload = build_exit_guard(&ws);
+        run_opts.sandbox = Some((sandbox, work.join("tmp")));
     }
     let progress = Progress::new(submissions.len() * lessons.len());
     let mut grades = Vec::new();
@@ -164,6 +164,35 @@ fn work_dir(args: &GradeArgs, out: &Path) -> Result<PathBuf> {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
     }
     Ok(dir)
+}
+
+/// Builds the exit guard (`grading/exit-guard`), which makes an `exit` on a
+/// test's thread fail the test, and returns the library to preload.
+fn build_exit_guard(ws: &Workspace) -> Option<PathBuf> {
+    const PACKAGE: &str = "exit-guard";
+    if !ws.packages.contains_key(PACKAGE) {
+        eprintln!(
+            "note: this course has no `{PACKAGE}` package; std::process::exit(0) is then caught only by the ok-line check"
+        );
+        return None;
+    }
+    let mut command = crate::cargo::BuildOptions {
+        release: true,
+        ..Default::default()
+    }
+    .cargo(&ws.root, PACKAGE, "build");
+    command.arg("-q");
+    match command.status() {
+        Ok(status) if status.success() => {
+            Some(ws.target_dir.join("release").join("libexit_guard.so")).filter(|p| p.is_file())
+        }
+        _ => {
+            eprintln!(
+                "warning: building `{PACKAGE}` failed; std::process::exit(0) is then caught only by the ok-line check"
+            );
+            None
+        }
+    }
 }
 
 /// Every student builds into one target directory, so dependencies compile once.
