@@ -60,6 +60,8 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// List every lesson and task with its points and last known state.
+    List,
     /// Show the next hint you have not seen yet.
     Hint {
         /// The lesson: `01-threads`, `01` or `threads`.
@@ -205,6 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Bench { lesson } => commands::bench::run(root, &lesson),
         Command::Doctor => commands::doctor::run(root),
+        Command::List => commands::list::run(root),
         Command::Dev {
             command: DevCommand::Check { lessons, run },
         } => commands::dev_check::run(root, &lessons, &run.options()),

@@ -4,5 +4,6 @@ pub mod bench;
 pub mod dev_check;
 pub mod doctor;
 pub mod hint;
+pub mod list;
 pub mod status;
 pub mod verify;
