@@ -79,7 +79,7 @@ pub fn run(root: Option<&Path>) -> Result<ExitCode> {
     print!("{}", render::table(&rows));
     if stale {
         println!(
-            "\n`changed`: you edited the lesson after its last run; `cargo run -p checker` refreshes it."
+            "\n`changed`: edited since its last run; `cargo run -p checker` refreshes it."
         );
     }
     let stages_shown: Vec<&str> = Stage::ALL
