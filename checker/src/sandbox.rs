@@ -28,7 +28,9 @@ pub struct Sandbox {
     /// Processes and threads of the test's uid (`RLIMIT_NPROC`); only
     /// applied when running as an unprivileged uid of our own.
     pub processes: u64,
-    /// The uid (and gid) to run as, when the grader is root.
+    /// The uid (and gid) to run as, when the grader is root. On the shared
+    /// sandbox this is the first uid of the claimed slot; each worker adds
+    /// its index.
     pub uid: Option<u32>,
     /// A private, writable temporary directory (TMPDIR and HOME).
     pub tmp: Option<PathBuf>,
@@ -38,9 +40,46 @@ pub struct Sandbox {
 
 /// The first uid used for test workers when the grader runs as root.
 const UID_BASE: u32 = 61_000;
+/// Uids per slot: the most test workers one grader runs at once.
+const UIDS_PER_SLOT: u32 = 64;
+/// Slots, so concurrent graders on one machine never share a uid (one's
+/// `kill -1` would otherwise stop the other's tests).
+const SLOTS: u32 = 256;
+
+/// A range of uids claimed for this process, held by a file lock until dropped.
+#[derive(Debug)]
+pub struct UidSlot {
+    pub base: u32,
+    _lock: std::fs::File,
+}
+
+impl UidSlot {
+    /// Claims the first free slot (a lock file under the temporary directory).
+    pub fn claim() -> Result<UidSlot> {
+        let dir = std::env::temp_dir().join("checker-uid-slots");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        for slot in 0..SLOTS {
+            let path = dir.join(format!("slot-{slot}.lock"));
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            if file.try_lock().is_ok() {
+                return Ok(UidSlot {
+                    base: UID_BASE + slot * UIDS_PER_SLOT,
+                    _lock: file,
+                });
+            }
+        }
+        anyhow::bail!("all {SLOTS} sandbox uid slots are taken by other graders")
+    }
+}
 
 impl Sandbox {
-    /// The default limits, with a uid per worker if we are root.
+    /// The default limits; set `uid` (from a [`UidSlot`]) to switch uids.
     pub fn new(cpu_secs: u64) -> Sandbox {
         Sandbox {
             cpu_secs,
@@ -62,7 +101,8 @@ impl Sandbox {
     /// This sandbox for worker `index`: its own uid (as root) and its own
     /// temporary directory under `tmp_root`.
     pub fn for_worker(&self, index: usize, tmp_root: &Path) -> Result<Sandbox> {
-        let uid = Sandbox::is_root().then(|| UID_BASE + u32::try_from(index).unwrap_or(0));
+        let index = u32::try_from(index).unwrap_or(0).min(UIDS_PER_SLOT - 1);
+        let uid = self.uid.map(|base| base + index);
         let tmp = tmp_root.join(format!("worker-{index}"));
         let sandbox = Sandbox {
             uid,
@@ -202,14 +242,19 @@ mod tests {
         c
     }
 
-    fn sandbox(dir: &Path) -> Sandbox {
-        Sandbox::new(5).for_worker(0, dir).unwrap()
+    /// A worker's sandbox, with a uid slot of its own when running as root
+    /// (tests run concurrently; each must keep its slot until it ends).
+    fn sandbox(dir: &Path) -> (Sandbox, Option<UidSlot>) {
+        let slot = Sandbox::is_root().then(|| UidSlot::claim().unwrap());
+        let mut sb = Sandbox::new(5);
+        sb.uid = slot.as_ref().map(|s| s.base);
+        (sb.for_worker(0, dir).unwrap(), slot)
     }
 
     #[test]
     fn limits_file_size() {
         let dir = tempfile::tempdir().unwrap();
-        let mut sb = sandbox(dir.path());
+        let (mut sb, _slot) = sandbox(dir.path());
         sb.file_size = 4096;
         let mut command = sh("head -c 100000 /dev/zero > \"$TMPDIR/big\"");
         sb.apply(&mut command);
@@ -224,7 +269,7 @@ mod tests {
             return; // Only root can switch uids; nothing to prove otherwise.
         }
         let dir = tempfile::tempdir().unwrap();
-        let sb = sandbox(dir.path());
+        let (sb, slot) = sandbox(dir.path());
         let workspace_file = dir.path().join("grades.csv");
         std::fs::write(&workspace_file, "safe").unwrap();
         let script = format!(
@@ -234,7 +279,10 @@ mod tests {
         let mut command = sh(&script);
         sb.apply(&mut command);
         let done = process::run(command, Duration::from_secs(10)).unwrap();
-        assert_eq!(done.stdout.trim(), UID_BASE.to_string());
+        assert_eq!(
+            done.stdout.trim(),
+            slot.map(|s| s.base).unwrap_or_default().to_string()
+        );
         assert_eq!(std::fs::read_to_string(&workspace_file).unwrap(), "safe");
         assert!(
             sb.tmp.as_ref().unwrap().join("ok").exists(),
@@ -249,7 +297,7 @@ mod tests {
             return; // RLIMIT_NPROC binds only an unprivileged uid.
         }
         let dir = tempfile::tempdir().unwrap();
-        let mut sb = sandbox(dir.path());
+        let (mut sb, _slot) = sandbox(dir.path());
         sb.processes = 20;
         // Start background sleepers, one line per start, until fork fails.
         let script = "n=0; while [ $n -lt 5000 ]; do sleep 30 & echo started; n=$((n+1)); done";

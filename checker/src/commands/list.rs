@@ -78,9 +78,7 @@ pub fn run(root: Option<&Path>) -> Result<ExitCode> {
     }
     print!("{}", render::table(&rows));
     if stale {
-        println!(
-            "\n`changed`: edited since its last run; `cargo run -p checker` refreshes it."
-        );
+        println!("\n`changed`: edited since its last run; `cargo run -p checker` refreshes it.");
     }
     let stages_shown: Vec<&str> = Stage::ALL
         .iter()

@@ -17,11 +17,13 @@ pub fn write_all(
     pristine: &Workspace,
     lessons: &[&Lesson],
     grades: &[StudentGrade],
+    uids: &[u32],
 ) -> Result<()> {
     write_csv(&out.join("grades.csv"), lessons, grades)?;
     let json = json!({
         "course": pristine.course.course.title,
         "checker_version": env!("CARGO_PKG_VERSION"),
+        "sandbox_uids": uids,
         "lessons": lessons.iter().map(|l| json!({
             "id": l.id,
             "max_points": l.max_points(),
