@@ -23,7 +23,8 @@ pub const EXIT_FROM_TEST_THREAD: c_int = 86;
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn exit(status: c_int) -> ! {
     // SAFETY: plain system calls without memory arguments.
-    let on_main_thread = unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long };
+    let on_main_thread =
+        unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long };
     if !on_main_thread {
         // SAFETY: _exit ends the process at once; nothing can be unsound after it.
         unsafe { libc::_exit(EXIT_FROM_TEST_THREAD) }
