@@ -62,6 +62,22 @@ enum Command {
     },
     /// List every lesson and task with its points and last known state.
     List,
+    /// Put a lesson's pristine stub back; your files are backed up first.
+    Reset {
+        /// The lesson: `01-threads`, `01` or `threads`.
+        lesson: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show the reference solution (once the lesson's tasks pass).
+    Solution {
+        /// The lesson: `01-threads`, `01` or `threads`.
+        lesson: String,
+        /// Show it before the tasks pass (this is recorded).
+        #[arg(long)]
+        force: bool,
+    },
     /// Show the next hint you have not seen yet.
     Hint {
         /// The lesson: `01-threads`, `01` or `threads`.
@@ -208,6 +224,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { lesson } => commands::bench::run(root, &lesson),
         Command::Doctor => commands::doctor::run(root),
         Command::List => commands::list::run(root),
+        Command::Reset { lesson, yes } => commands::reset::run(root, &lesson, yes),
+        Command::Solution { lesson, force } => commands::solution::run(root, &lesson, force),
         Command::Dev {
             command: DevCommand::Check { lessons, run },
         } => commands::dev_check::run(root, &lessons, &run.options()),

@@ -29,6 +29,10 @@ pub struct State {
     /// `lesson/stage` → the last run of the learner's crate.
     #[serde(default)]
     pub runs: BTreeMap<String, CachedRun>,
+    /// lesson → when (Unix seconds) its solution was shown with `--force`
+    /// before its tasks passed.
+    #[serde(default)]
+    pub solutions_forced: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,11 +127,16 @@ fn run_key(lesson: &str, stage: Stage) -> String {
     format!("{lesson}/{stage}")
 }
 
-fn set_aside(path: &Path, why: &str) -> State {
-    let stamp = std::time::SystemTime::now()
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn set_aside(path: &Path, why: &str) -> State {
+    let stamp = unix_now();
     let backup = path.with_extension(format!("json.unreadable-{stamp}"));
     let moved = std::fs::rename(path, &backup).is_ok();
     eprintln!(

@@ -462,3 +462,118 @@ fn bench_compares_the_learner_with_the_reference_and_never_fails() {
         "{report}"
     );
 }
+
+#[test]
+fn solution_waits_for_passing_tasks_unless_forced_and_records_the_force() {
+    let course = Course::new();
+    let out = course.checker(&["solution", "03-clean"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("0 of 1 tasks of 03-clean pass"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !stdout(&out).contains("x * x"),
+        "the solution leaked: {}",
+        text(&out)
+    );
+
+    let out = course.checker(&["solution", "03-clean", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("solutions/03-clean/src/lib.rs") && stdout(&out).contains("x * x"),
+        "{}",
+        text(&out)
+    );
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(course.path(".checker/state.json")).unwrap())
+            .unwrap();
+    assert!(
+        state["solutions_forced"]["03-clean"].as_u64().is_some(),
+        "{state:#}"
+    );
+
+    std::fs::copy(
+        course.path("solutions/03-clean/src/lib.rs"),
+        course.path("exercises/03-clean/src/lib.rs"),
+    )
+    .unwrap();
+    let out = course.checker(&["solution", "03-clean"]);
+    assert!(
+        out.status.success() && stdout(&out).contains("x * x"),
+        "{}",
+        text(&out)
+    );
+    assert!(!stdout(&out).contains("--force before"), "{}", text(&out));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+#[test]
+fn reset_restores_the_stub_and_keeps_the_learners_files() {
+    let course = Course::new();
+    git(course.path("").as_path(), &["init", "-q"]);
+    git(course.path("").as_path(), &["add", "."]);
+    git(course.path("").as_path(), &["commit", "-qm", "course"]);
+    let lib = course.path("exercises/03-clean/src/lib.rs");
+    let stub = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, "// my work in progress\n").unwrap();
+    std::fs::write(
+        course.path("exercises/03-clean/src/extra.rs"),
+        "// a module of mine\n",
+    )
+    .unwrap();
+
+    // Without a terminal and without --yes nothing changes.
+    let out = course.checker(&["reset", "03-clean"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(&lib).unwrap(),
+        "// my work in progress\n"
+    );
+
+    let out = course.checker(&["reset", "03-clean", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&lib).unwrap(), stub);
+    assert!(!course.path("exercises/03-clean/src/extra.rs").exists());
+    let backups: Vec<_> = std::fs::read_dir(course.path(".checker/backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(
+        std::fs::read_to_string(backups[0].join("src/lib.rs")).unwrap(),
+        "// my work in progress\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(backups[0].join("src/extra.rs")).unwrap(),
+        "// a module of mine\n"
+    );
+}
+
+#[test]
+fn reset_without_git_history_says_so_and_changes_nothing() {
+    let course = Course::new();
+    let lib = course.path("exercises/03-clean/src/lib.rs");
+    std::fs::write(&lib, "// mine\n").unwrap();
+    let out = course.checker(&["reset", "03-clean", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot find the pristine stub"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&lib).unwrap(), "// mine\n");
+}

@@ -5,5 +5,7 @@ pub mod dev_check;
 pub mod doctor;
 pub mod hint;
 pub mod list;
+pub mod reset;
+pub mod solution;
 pub mod status;
 pub mod verify;

@@ -22,6 +22,7 @@ use crate::stages::StagePlan;
 use crate::state::fingerprint;
 use crate::workspace::Workspace;
 
+pub use scratch::copy_tree;
 pub use tamper::{Finding, FindingKind};
 
 /// What `checker grade` was asked to do.
