@@ -64,8 +64,11 @@ fn confirm(question: &str) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
+/// A file's path (relative to the root) and its bytes.
+type StubFile = (PathBuf, Vec<u8>);
+
 /// The files under `relative` at the first git reference that has them.
-fn pristine_files(root: &Path, relative: &str) -> Result<(String, Vec<(PathBuf, Vec<u8>)>)> {
+fn pristine_files(root: &Path, relative: &str) -> Result<(String, Vec<StubFile>)> {
     for reference in ["origin/HEAD", "origin/main", "HEAD"] {
         let listing = git(
             root,
