@@ -1,0 +1,1 @@
+//! A fault-injecting HTTP test server on 127.0.0.1.
