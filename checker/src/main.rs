@@ -13,6 +13,9 @@ mod render;
 mod sandbox;
 mod stages;
 mod state;
+mod style;
+mod terminal;
+mod watcher;
 mod workspace;
 
 use std::path::PathBuf;
@@ -57,6 +60,18 @@ enum Command {
         /// Check the reference solution instead of your crate.
         #[arg(long)]
         solution: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Rerun a lesson's tasks whenever you save a file; `h` shows a hint.
+    Watch {
+        /// The lesson. Default: your first unfinished one.
+        lesson: Option<String>,
+        /// Check the files for changes every MS milliseconds instead of
+        /// relying on file notifications (for WSL's Windows drives, network
+        /// mounts and some containers). Also set by CHECKER_POLL=MS.
+        #[arg(long, value_name = "MS", env = "CHECKER_POLL", num_args = 0..=1, default_missing_value = "500")]
+        poll: Option<u64>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -163,6 +178,7 @@ fn main() -> ExitCode {
     // Tests run in process groups of their own, out of the terminal's reach:
     // on Ctrl-C, stop them before leaving.
     let interrupted = ctrlc::set_handler(|| {
+        terminal::restore();
         eprintln!("\ninterrupted; stopping the running tests.");
         process::stop_all_and_exit(130);
     });
@@ -224,6 +240,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { lesson } => commands::bench::run(root, &lesson),
         Command::Doctor => commands::doctor::run(root),
         Command::List => commands::list::run(root),
+        Command::Watch { lesson, poll, run } => commands::watch::run(
+            root,
+            commands::watch::WatchArgs {
+                lesson,
+                poll: poll.map(|ms| std::time::Duration::from_millis(ms.max(10))),
+                run: run.options(),
+            },
+        ),
         Command::Reset { lesson, yes } => commands::reset::run(root, &lesson, yes),
         Command::Solution { lesson, force } => commands::solution::run(root, &lesson, force),
         Command::Dev {

@@ -1,12 +1,19 @@
 //! Plain-text rendering: aligned tables and indented failure excerpts.
 
 use crate::grading::{TaskResult, TaskStatus};
+use crate::style;
 
 /// How many lines of a compiler error are shown.
 const COMPILE_ERROR_LINES: usize = 30;
 
 /// Left-aligned columns separated by two spaces; the first row is the header.
 pub fn table(rows: &[Vec<String>]) -> String {
+    table_with(rows, &[])
+}
+
+/// Like [`table`], with the status words of the `status_columns` coloured
+/// (on a terminal; see [`crate::style`]).
+pub fn table_with(rows: &[Vec<String>], status_columns: &[usize]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
@@ -22,7 +29,14 @@ pub fn table(rows: &[Vec<String>]) -> String {
         let cells: Vec<String> = row
             .iter()
             .enumerate()
-            .map(|(c, s)| format!("{s:<w$}", w = widths[c]))
+            .map(|(c, s)| {
+                let padded = format!("{s:<w$}", w = widths[c]);
+                if status_columns.contains(&c) {
+                    style::status_cell(&padded)
+                } else {
+                    padded
+                }
+            })
             .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
@@ -72,7 +86,10 @@ pub fn task_lines(tasks: &[TaskResult]) -> String {
             ]
         })
         .collect();
-    let lines: Vec<String> = table(&rows).lines().map(str::to_string).collect();
+    let lines: Vec<String> = table_with(&rows, &[0])
+        .lines()
+        .map(str::to_string)
+        .collect();
     let mut out = String::new();
     for (line, task) in lines.iter().zip(tasks) {
         out.push_str(&format!("  {line}\n"));

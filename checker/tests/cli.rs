@@ -577,3 +577,160 @@ fn reset_without_git_history_says_so_and_changes_nothing() {
     );
     assert_eq!(std::fs::read_to_string(&lib).unwrap(), "// mine\n");
 }
+
+/// A checker running in a pseudo-terminal, as a learner's shell runs it.
+struct Terminal {
+    master: std::fs::File,
+    child: std::process::Child,
+    screen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Terminal {
+    fn spawn(course: &Course, args: &[&str], env: &[(&str, &str)]) -> Terminal {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two descriptors into the given ints; the
+        // name, termios and winsize pointers may be null.
+        let status = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(status, 0, "openpty failed");
+        // SAFETY: both descriptors were just opened and are owned here.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let mut command = Command::new(env!("CARGO_BIN_EXE_checker"));
+        command
+            .arg("--root")
+            .arg(course.dir.path())
+            .args(args)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("NO_COLOR")
+            .env_remove("CHECKER_POLL")
+            .env("TERM", "xterm")
+            .stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(slave);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("start the checker in a pty");
+        let master = std::fs::File::from(master);
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut reader = master.try_clone().unwrap();
+        let sink = screen.clone();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 4096];
+            // EIO once the child has exited and the slave is closed.
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Terminal {
+            master,
+            child,
+            screen,
+        }
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
+    }
+
+    /// Waits (up to a generous deadline) until `needle` is on the screen.
+    fn expect(&self, needle: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while std::time::Instant::now() < deadline {
+            if self.screen().contains(needle) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("never saw {needle:?} on the screen:\n{}", self.screen());
+    }
+
+    fn press(&mut self, key: &str) {
+        use std::io::Write;
+        self.master.write_all(key.as_bytes()).unwrap();
+    }
+
+    /// Waits for the checker to exit and returns whether it succeeded.
+    fn finish(mut self) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the checker did not exit:\n{}", self.screen());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+fn solve(course: &Course, lesson: &str) {
+    std::fs::copy(
+        course.path(&format!("solutions/{lesson}/src/lib.rs")),
+        course.path(&format!("exercises/{lesson}/src/lib.rs")),
+    )
+    .unwrap();
+}
+
+#[test]
+fn watch_reruns_on_save_gives_hints_and_moves_on() {
+    let course = Course::new();
+    let mut term = Terminal::spawn(&course, &["watch", "03"], &[]);
+    term.expect("t1 · Square");
+    assert!(
+        term.screen().contains("\x1b[31m[FAIL]"),
+        "a terminal gets colours:\n{}",
+        term.screen()
+    );
+    term.expect("Keys: h hint");
+    term.press("h");
+    term.expect("Hint 1 of 1 for 03-clean t1 (Square)");
+    solve(&course, "03-clean");
+    term.expect("Lesson 03-clean is done.");
+    term.expect("ran after exercises/03-clean/src/lib.rs changed");
+    // The next unfinished lesson starts at once; `q` leaves even mid-run.
+    term.expect("01-demo");
+    term.press("q");
+    assert!(term.finish(), "q quits cleanly");
+    let state = std::fs::read_to_string(course.path(".checker/state.json")).unwrap();
+    assert!(
+        state.contains("03-clean"),
+        "the hint seen is saved: {state}"
+    );
+}
+
+#[test]
+fn watch_can_poll_and_prints_plain_text_with_no_color() {
+    let course = Course::new();
+    let mut term = Terminal::spawn(
+        &course,
+        &["watch", "03", "--poll", "100"],
+        &[("NO_COLOR", "1")],
+    );
+    term.expect("(polling every 100 ms)");
+    term.expect("Keys: h hint");
+    solve(&course, "03-clean");
+    term.expect("Lesson 03-clean is done.");
+    term.press("q");
+    let screen = term.screen();
+    assert!(term.finish(), "q quits cleanly");
+    assert!(
+        !screen.contains('\x1b'),
+        "NO_COLOR means no escape codes at all:\n{screen}"
+    );
+}

@@ -19,44 +19,51 @@ pub fn run(root: Option<&Path>, lesson: &str, task: Option<&str>) -> Result<Exit
         Some(query) => lesson.find_task(query)?,
         None => default_task(lesson, &store),
     };
-    let short = task.short_name();
-    if task.hints.is_empty() {
+    print!("{}", take_next_hint(lesson, task, &mut store));
+    if let Some(index) = store.hints_seen(&lesson.id, &task.prefix).checked_sub(1)
+        && index + 1 < task.hints.len()
+    {
         println!(
-            "Task {short} of {} has no hints yet. Reread its section in {}.",
+            "Run `cargo run -p checker -- hint {} {}` again for the next one.",
             lesson.id,
-            lesson.chapter.display()
+            task.short_name()
         );
-        return Ok(ExitCode::SUCCESS);
     }
-    let seen = store.hints_seen(&lesson.id, &task.prefix);
-    let index = seen.min(task.hints.len() - 1);
-    println!(
-        "Hint {} of {} for {} {short} ({}):\n",
-        index + 1,
-        task.hints.len(),
-        lesson.id,
-        task.name
-    );
-    println!(
-        "{}\n",
-        render::indent(&render::wrap(&task.hints[index], 76), 2)
-    );
-    if index + 1 < task.hints.len() {
-        println!(
-            "Run `cargo run -p checker -- hint {} {short}` again for the next one.",
-            lesson.id
-        );
-    } else {
-        println!("That is the last hint for this task.");
-    }
-    store.set_hints_seen(&lesson.id, &task.prefix, index + 1);
     store.save()?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// The next hint of `task` the learner has not seen (or the last one again),
+/// recorded as seen in `store` (not saved), as text ready to print.
+pub fn take_next_hint(lesson: &Lesson, task: &Task, store: &mut Store) -> String {
+    let short = task.short_name();
+    if task.hints.is_empty() {
+        return format!(
+            "Task {short} of {} has no hints yet. Reread its section in {}.\n",
+            lesson.id,
+            lesson.chapter.display()
+        );
+    }
+    let seen = store.hints_seen(&lesson.id, &task.prefix);
+    let index = seen.min(task.hints.len() - 1);
+    let mut out = format!(
+        "Hint {} of {} for {} {short} ({}):\n\n{}\n\n",
+        index + 1,
+        task.hints.len(),
+        lesson.id,
+        task.name,
+        render::indent(&render::wrap(&task.hints[index], 76), 2)
+    );
+    if index + 1 == task.hints.len() {
+        out.push_str("That is the last hint for this task.\n");
+    }
+    store.set_hints_seen(&lesson.id, &task.prefix, index + 1);
+    out
+}
+
 /// The first task that did not pass in the last run; without a run, the
 /// first task whose hints are not all seen.
-fn default_task<'a>(lesson: &'a Lesson, store: &Store) -> &'a Task {
+pub fn default_task<'a>(lesson: &'a Lesson, store: &Store) -> &'a Task {
     let unfinished = store.last_run(&lesson.id, Stage::Test).and_then(|run| {
         lesson.tasks.iter().find(|t| {
             run.task(&t.prefix)

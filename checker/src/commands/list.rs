@@ -76,7 +76,7 @@ pub fn run(root: Option<&Path>) -> Result<ExitCode> {
             ]);
         }
     }
-    print!("{}", render::table(&rows));
+    print!("{}", render::table_with(&rows, &[3]));
     if stale {
         println!("\n`changed`: edited since its last run; `cargo run -p checker` refreshes it.");
     }

@@ -9,3 +9,4 @@ pub mod reset;
 pub mod solution;
 pub mod status;
 pub mod verify;
+pub mod watch;

@@ -180,7 +180,12 @@ fn human(ws: &Workspace, report: &Report) -> String {
         }
         rows.push(row);
     }
-    let mut out = format!("{}\n\n{}\n", report.course, render::table(&rows));
+    let status_columns: Vec<usize> = (3..3 + stages.len()).collect();
+    let mut out = format!(
+        "{}\n\n{}\n",
+        report.course,
+        render::table_with(&rows, &status_columns)
+    );
     for lesson in report.lessons.iter().filter(|l| l.error.is_some()) {
         out.push_str(&format!(
             "{}: the checker could not run it: {}\n",
