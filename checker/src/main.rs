@@ -143,6 +143,14 @@ enum DevCommand {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Scaffold a new lesson (crates, shared tests, manifest entry, chapter).
+    New {
+        /// The lesson's directory name: two digits, a dash, a name (`12-compaction`).
+        lesson: String,
+        /// The lesson's title. Default: its name.
+        #[arg(long)]
+        title: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -253,5 +261,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dev {
             command: DevCommand::Check { lessons, run },
         } => commands::dev_check::run(root, &lessons, &run.options()),
+        Command::Dev {
+            command: DevCommand::New { lesson, title },
+        } => commands::dev_new::run(root, &lesson, title.as_deref()),
     }
 }

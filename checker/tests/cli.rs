@@ -734,3 +734,65 @@ fn watch_can_poll_and_prints_plain_text_with_no_color() {
         "NO_COLOR means no escape codes at all:\n{screen}"
     );
 }
+
+#[test]
+fn dev_new_scaffolds_a_lesson_that_dev_check_rejects_until_it_is_real() {
+    let course = Course::new();
+    let out = course.checker(&["dev", "new", "04-fresh", "--title", "Fresh start"]);
+    assert!(out.status.success(), "{}", text(&out));
+    for file in [
+        "exercises/04-fresh/src/lib.rs",
+        "exercises/04-fresh/tests/fresh.rs",
+        "solutions/04-fresh/src/lib.rs",
+        "book/src/04-fresh.md",
+    ] {
+        assert!(course.path(file).is_file(), "dev new writes {file}");
+    }
+    let summary = std::fs::read_to_string(course.path("book/src/SUMMARY.md")).unwrap();
+    assert!(
+        summary.ends_with("- [04 · Fresh start](04-fresh.md)\n"),
+        "{summary}"
+    );
+
+    // The workspace and the manifest know the lesson: it shows up in `list`.
+    let out = course.checker(&["list"]);
+    assert!(stdout(&out).contains("04-fresh"), "{}", text(&out));
+
+    let out = course.checker(&["dev", "check", "04-fresh"]);
+    let report = stdout(&out);
+    assert!(
+        !out.status.success(),
+        "a scaffold is not a lesson yet:\n{report}"
+    );
+    for problem in [
+        "FAIL  hints:",
+        "tasks whose name or hints are still `TODO(scaffold)` placeholders",
+        "FAIL  chapter:",
+        "`TODO(scaffold)` placeholder(s)",
+        "FAIL  solution passes (test)",
+    ] {
+        assert!(
+            report.contains(problem),
+            "expected {problem:?} in:\n{report}"
+        );
+    }
+    assert!(
+        report.contains("ok    stub fails every task"),
+        "the scaffold's own stub is wired right:\n{report}"
+    );
+
+    // Names are checked, and nothing is overwritten.
+    let out = course.checker(&["dev", "new", "04-again"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("lesson number 04 is taken by 04-fresh"),
+        "{}",
+        text(&out)
+    );
+    let out = course.checker(&["dev", "new", "Bad_Name"]);
+    assert!(
+        text(&out).contains("is not a lesson name"),
+        "{}",
+        text(&out)
+    );
+}

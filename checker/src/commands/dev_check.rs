@@ -131,6 +131,22 @@ fn check_lesson(ws: &Workspace, lesson: &Lesson, opts: &RunOptions) -> Vec<Check
 }
 
 fn check_hints(lesson: &Lesson) -> Result<String, String> {
+    let placeholders: Vec<&str> = lesson
+        .tasks
+        .iter()
+        .filter(|t| {
+            t.name.contains(book::SCAFFOLD_MARK)
+                || t.hints.iter().any(|h| h.contains(book::SCAFFOLD_MARK))
+        })
+        .map(|t| t.short_name())
+        .collect();
+    if !placeholders.is_empty() {
+        return Err(format!(
+            "tasks whose name or hints are still `{}` placeholders in course.toml: {}",
+            book::SCAFFOLD_MARK,
+            placeholders.join(", ")
+        ));
+    }
     let bare: Vec<&str> = lesson
         .tasks
         .iter()
@@ -178,7 +194,7 @@ fn check_chapter(ws: &Workspace, lesson: &Lesson) -> Result<String, String> {
     book::check_chapter(&ws.book_dir(), &chapter)
         .map(|n| {
             format!(
-                "{} is linked, {n} include(s) resolve",
+                "{} is linked, follows the template, {n} include(s) resolve",
                 lesson.chapter.display()
             )
         })

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod dev_check;
+pub mod dev_new;
 pub mod doctor;
 pub mod hint;
 pub mod list;
