@@ -81,6 +81,9 @@ enum Command {
     Reset {
         /// The lesson: `01-threads`, `01` or `threads`.
         lesson: String,
+        /// Reset only this task's files (as course.toml lists them): `t2`.
+        #[arg(long, value_name = "TASK")]
+        task: Option<String>,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
@@ -256,7 +259,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 run: run.options(),
             },
         ),
-        Command::Reset { lesson, yes } => commands::reset::run(root, &lesson, yes),
+        Command::Reset { lesson, task, yes } => {
+            commands::reset::run(root, &lesson, task.as_deref(), yes)
+        }
         Command::Solution { lesson, force } => commands::solution::run(root, &lesson, force),
         Command::Dev {
             command: DevCommand::Check { lessons, run },

@@ -99,6 +99,10 @@ pub struct Task {
     /// Extra `MIRIFLAGS` for this task's tests, after the lesson's.
     #[serde(default)]
     pub miri_flags: Vec<String>,
+    /// The learner's files this task is written in, relative to the
+    /// exercise crate (`src/writer.rs`): what `reset --task` restores.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 /// A way of running a lesson's tests.

@@ -564,6 +564,54 @@ fn reset_restores_the_stub_and_keeps_the_learners_files() {
 }
 
 #[test]
+fn reset_of_one_task_restores_only_its_files_after_a_backup() {
+    let course = Course::new();
+    git(course.path("").as_path(), &["init", "-q"]);
+    git(course.path("").as_path(), &["add", "."]);
+    git(course.path("").as_path(), &["commit", "-qm", "course"]);
+    let lib = course.path("exercises/03-clean/src/lib.rs");
+    let stub = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, "// my attempt at t1\n").unwrap();
+    let extra = course.path("exercises/03-clean/src/extra.rs");
+    std::fs::write(&extra, "// kept\n").unwrap();
+
+    let out = course.checker(&["reset", "03", "--task", "t1", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&lib).unwrap(), stub);
+    assert_eq!(
+        std::fs::read_to_string(&extra).unwrap(),
+        "// kept\n",
+        "files of other tasks stay"
+    );
+    let backups: Vec<_> = std::fs::read_dir(course.path(".checker/backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert!(
+        backups[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("03-clean-t1-"),
+        "{backups:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(backups[0].join("src/lib.rs")).unwrap(),
+        "// my attempt at t1\n"
+    );
+
+    // A task that names no files can only be reset with its lesson.
+    let out = course.checker(&["reset", "01", "--task", "t2", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("names no files in course.toml"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn reset_without_git_history_says_so_and_changes_nothing() {
     let course = Course::new();
     let lib = course.path("exercises/03-clean/src/lib.rs");

@@ -80,6 +80,10 @@ fn check_lesson(ws: &Workspace, lesson: &Lesson, opts: &RunOptions) -> Vec<Check
         ("hints".to_string(), check_hints(lesson).into()),
         ("packages".to_string(), check_packages(ws, lesson).into()),
         ("chapter".to_string(), check_chapter(ws, lesson).into()),
+        (
+            "task files".to_string(),
+            check_task_files(ws, lesson).into(),
+        ),
     ];
     if matches!(checks[1].1, Outcome::Fail(_)) {
         return checks;
@@ -187,6 +191,34 @@ fn check_packages(ws: &Workspace, lesson: &Lesson) -> Result<String, String> {
     } else {
         Err(problems.join("\n"))
     }
+}
+
+/// The files a task names (for `reset --task`) exist in the exercise's `src/`.
+fn check_task_files(ws: &Workspace, lesson: &Lesson) -> Result<String, String> {
+    let Ok(dir) = ws.package_dir(&lesson.exercise) else {
+        return Err(format!("no package `{}`", lesson.exercise));
+    };
+    let mut problems = Vec::new();
+    let mut named = 0;
+    for task in &lesson.tasks {
+        for file in &task.files {
+            named += 1;
+            if !file.starts_with("src/") || !dir.join(file).is_file() {
+                problems.push(format!(
+                    "task {} names `{file}`, which is no file under the exercise's src/",
+                    task.short_name()
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    let with = lesson.tasks.iter().filter(|t| !t.files.is_empty()).count();
+    Ok(format!(
+        "{with} of {} task(s) name their files ({named} file(s)) for `reset --task`",
+        lesson.tasks.len()
+    ))
 }
 
 fn check_chapter(ws: &Workspace, lesson: &Lesson) -> Result<String, String> {

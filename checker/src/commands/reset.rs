@@ -14,28 +14,63 @@ use crate::grade::copy_tree;
 use crate::state::unix_now;
 use crate::workspace::Workspace;
 
-pub fn run(root: Option<&Path>, lesson: &str, yes: bool) -> Result<ExitCode> {
+pub fn run(root: Option<&Path>, lesson: &str, task: Option<&str>, yes: bool) -> Result<ExitCode> {
     let ws = Workspace::open(root)?;
     let lesson = ws.lesson(lesson)?;
-    let src = ws.package_dir(&lesson.exercise)?.join("src");
-    let relative = ws.relative(&src);
-    let (reference, files) = pristine_files(&ws.root, &relative)?;
+    let crate_dir = ws.package_dir(&lesson.exercise)?;
+    let src = crate_dir.join("src");
+    let (what, label, pathspecs) = match task {
+        None => (
+            ws.relative(&src),
+            lesson.id.clone(),
+            vec![ws.relative(&src)],
+        ),
+        Some(query) => {
+            let task = lesson.find_task(query)?;
+            if task.files.is_empty() {
+                bail!(
+                    "task {} of {} names no files in course.toml, so only the whole lesson can be reset: `checker reset {}`",
+                    task.short_name(),
+                    lesson.id,
+                    lesson.id
+                );
+            }
+            let files: Vec<String> = task
+                .files
+                .iter()
+                .map(|f| ws.relative(&crate_dir.join(f)))
+                .collect();
+            (
+                files.join(", "),
+                format!("{}-{}", lesson.id, task.short_name()),
+                files,
+            )
+        }
+    };
+    let (reference, files) = pristine_files(&ws.root, &pathspecs)?;
     let backup = ws
         .state_dir()
         .join("backups")
-        .join(format!("{}-{}", lesson.id, unix_now()));
+        .join(format!("{label}-{}", unix_now()));
     if !yes
         && !confirm(&format!(
-            "Reset {relative} to the stub from git ({reference})?\nYour current files are saved to {} first. [y/N] ",
+            "Reset {what} to the stub from git ({reference})?\nYour current files are saved to {} first. [y/N] ",
             ws.relative(&backup)
         ))?
     {
         println!("Nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    copy_tree(&src, &backup.join("src"), &|_| false, u64::MAX)
-        .context("cannot back up your files; nothing was changed")?;
-    std::fs::remove_dir_all(&src).with_context(|| format!("cannot clear {relative}"))?;
+    if task.is_none() {
+        copy_tree(&src, &backup.join("src"), &|_| false, u64::MAX)
+            .context("cannot back up your files; nothing was changed")?;
+        std::fs::remove_dir_all(&src).with_context(|| format!("cannot clear {what}"))?;
+    } else {
+        for (path, _) in &files {
+            back_up_file(&ws.root, path, &backup, crate_dir)
+                .context("cannot back up your files; nothing was changed")?;
+        }
+    }
     for (path, bytes) in &files {
         let target = ws.root.join(path);
         if let Some(parent) = target.parent() {
@@ -45,10 +80,28 @@ pub fn run(root: Option<&Path>, lesson: &str, yes: bool) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
     println!(
-        "Reset {relative} to the stub from {reference}. Your previous files are in {}.",
+        "Reset {what} to the stub from {reference}. Your previous files are in {}.",
         ws.relative(&backup)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies the learner's `path` (relative to the root), if it exists, into
+/// `backup` at its place relative to the crate.
+fn back_up_file(root: &Path, path: &Path, backup: &Path, crate_dir: &Path) -> Result<()> {
+    let source = root.join(path);
+    if !source.exists() {
+        return Ok(());
+    }
+    let inside = source.strip_prefix(crate_dir).unwrap_or(path);
+    let target = backup.join(inside);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::copy(&source, &target)
+        .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))?;
+    Ok(())
 }
 
 /// Asks on the terminal; without one, the answer is no (use `--yes`).
@@ -67,19 +120,25 @@ fn confirm(question: &str) -> Result<bool> {
 /// A file's path (relative to the root) and its bytes.
 type StubFile = (PathBuf, Vec<u8>);
 
-/// The files under `relative` at the first git reference that has them.
-fn pristine_files(root: &Path, relative: &str) -> Result<(String, Vec<StubFile>)> {
+/// The files under `pathspecs` (relative to the root) at the first git
+/// reference that has them all.
+fn pristine_files(root: &Path, pathspecs: &[String]) -> Result<(String, Vec<StubFile>)> {
+    let relative = pathspecs.join(", ");
     for reference in ["origin/HEAD", "origin/main", "HEAD"] {
-        let listing = git(
-            root,
-            &["ls-tree", "-r", "--name-only", reference, "--", relative],
-        );
+        let mut args = vec!["ls-tree", "-r", "--name-only", reference, "--"];
+        args.extend(pathspecs.iter().map(String::as_str));
+        let listing = git(root, &args);
         let Ok(listing) = listing else { continue };
         let names: Vec<&str> = std::str::from_utf8(&listing)
             .unwrap_or("")
             .lines()
             .collect();
-        if names.is_empty() {
+        let missing = pathspecs.iter().any(|spec| {
+            !names
+                .iter()
+                .any(|n| n == spec || n.starts_with(&format!("{spec}/")))
+        });
+        if missing {
             continue;
         }
         let mut files = Vec::new();
