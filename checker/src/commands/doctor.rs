@@ -62,6 +62,13 @@ pub fn run(root: Option<&Path>) -> Result<ExitCode> {
             install: "cargo install mdbook --locked   (about 4 minutes)",
             needed_for: "building the book (mdbook build book)".to_string(),
         },
+        Tool {
+            name: "mdbook-quiz",
+            program: "mdbook-quiz",
+            args: &["--version"],
+            install: "cargo install mdbook-quiz --locked --version 0.5.0   (about 3 minutes)",
+            needed_for: "the book's self-check quizzes".to_string(),
+        },
     ];
     let mut rows = vec![vec![
         "".to_string(),
