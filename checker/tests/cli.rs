@@ -179,6 +179,20 @@ fn status_counts_tasks_and_points_and_catches_up_with_edits() {
     assert_eq!(demo["tasks_passed"], 5);
     assert_eq!(demo["points"], 15);
     assert_eq!(demo["stages"]["test"], "passed");
+
+    // A damaged or deleted progress file is rebuilt by running the tests again.
+    let state = course.path(".checker/state.json");
+    for damage in ["corrupt", "delete"] {
+        if damage == "corrupt" {
+            std::fs::write(&state, "{\"version\": 1, \"runs\": [tru").unwrap();
+        } else {
+            std::fs::remove_file(&state).unwrap();
+        }
+        let report = course.status_json();
+        assert_eq!(report["lessons"][0]["tasks_passed"], 5, "after {damage}");
+        assert_eq!(report["points"], 15, "after {damage}");
+        assert!(state.is_file(), "the rebuilt progress is saved after {damage}");
+    }
 }
 
 #[test]
