@@ -3,6 +3,9 @@
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// A foreground colour for a word of output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +80,20 @@ pub fn status_cell(padded: &str) -> String {
         }
         _ => padded.to_string(),
     }
+}
+
+/// A spinner on a terminal with colours on; nothing otherwise.
+pub fn spinner(message: &str) -> ProgressBar {
+    if !enabled() || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
 }
 
 #[cfg(test)]

@@ -191,7 +191,10 @@ fn status_counts_tasks_and_points_and_catches_up_with_edits() {
         let report = course.status_json();
         assert_eq!(report["lessons"][0]["tasks_passed"], 5, "after {damage}");
         assert_eq!(report["points"], 15, "after {damage}");
-        assert!(state.is_file(), "the rebuilt progress is saved after {damage}");
+        assert!(
+            state.is_file(),
+            "the rebuilt progress is saved after {damage}"
+        );
     }
 }
 

@@ -1,7 +1,6 @@
 //! `checker status`: one row per lesson, a summary line, and the next step.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -13,6 +12,7 @@ use crate::manifest::{Lesson, Stage};
 use crate::progress::{learner_fingerprint, learner_run};
 use crate::render;
 use crate::state::Store;
+use crate::style;
 use crate::workspace::Workspace;
 
 #[derive(Debug, Serialize)]
@@ -47,16 +47,16 @@ pub fn run(root: Option<&Path>, json: bool, fresh: bool) -> Result<ExitCode> {
     let mut store = Store::load(&ws.state_dir());
     let opts = RunOptions::default();
     let mut lessons = Vec::new();
-    let show_progress = !json && std::io::stderr().is_terminal();
+    let bar = if json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        style::spinner("checking")
+    };
     for lesson in &ws.course.lessons {
-        if show_progress {
-            eprint!("checking {} ...\r", lesson.id);
-        }
+        bar.set_message(format!("checking {}", lesson.id));
         lessons.push(lesson_report(&ws, &mut store, lesson, fresh, &opts));
     }
-    if show_progress {
-        eprint!("{}\r", " ".repeat(40));
-    }
+    bar.finish_and_clear();
     store.save()?;
 
     let report = Report {

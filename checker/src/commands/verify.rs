@@ -11,6 +11,7 @@ use crate::manifest::{Lesson, Stage};
 use crate::progress::learner_run;
 use crate::render;
 use crate::state::Store;
+use crate::style;
 use crate::workspace::Workspace;
 
 /// Which stages to run.
@@ -40,12 +41,17 @@ pub fn run(
     let mut store = Store::load(&ws.state_dir());
     let mut runs = Vec::new();
     for &stage in &stages {
-        eprintln!("building and running the {stage} stage ...");
+        let spinner = style::spinner(&format!("building and running the {stage} stage"));
+        if spinner.is_hidden() {
+            eprintln!("building and running the {stage} stage ...");
+        }
         let run = if solution {
-            grading::run_stage(&ws, lesson, package, stage, opts)?
+            grading::run_stage(&ws, lesson, package, stage, opts)
         } else {
-            learner_run(&ws, &mut store, lesson, stage, true, opts)?
+            learner_run(&ws, &mut store, lesson, stage, true, opts)
         };
+        spinner.finish_and_clear();
+        let run = run?;
         print!("\n{}", stage_report(&run));
         runs.push(run);
     }

@@ -2,14 +2,12 @@
 //! change, says which task is next, shows a hint on `h`, and moves on to the
 //! next lesson when every task passes.
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::commands::hint;
 use crate::commands::verify::stage_report;
@@ -195,7 +193,7 @@ fn run_lesson(
 ) -> Result<Vec<StageRun>> {
     let mut runs = Vec::new();
     for &stage in lesson.stages.iter().filter(|s| s.is_required()) {
-        let spinner = spinner(&format!("{} · running the {stage} stage", lesson.id));
+        let spinner = style::spinner(&format!("{} · running the {stage} stage", lesson.id));
         let run = learner_run(ws, store, lesson, stage, false, opts);
         spinner.finish_and_clear();
         let run = run?;
@@ -206,20 +204,6 @@ fn run_lesson(
         }
     }
     Ok(runs)
-}
-
-/// A spinner on a terminal with colours on; nothing otherwise.
-fn spinner(message: &str) -> ProgressBar {
-    if !style::enabled() || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
-        bar.set_style(style);
-    }
-    bar.set_message(message.to_string());
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
 }
 
 fn lesson_done(runs: &[StageRun]) -> bool {
