@@ -292,9 +292,10 @@ fn grade_student(
             let name = ours.file_name().map(PathBuf::from).unwrap_or_default();
             let theirs = exercises.join(name);
             if theirs.is_dir() {
+                let reference = pristine.package_dir(&lesson.solution)?;
                 grade
                     .findings
-                    .extend(tamper::inspect(&lesson.id, ours, &theirs));
+                    .extend(tamper::inspect(&lesson.id, ours, &theirs, reference));
             }
         }
         let (lesson_grade, build) = grade_lesson(ws, lesson, taken.contains(&lesson.id), opts)?;

@@ -42,8 +42,11 @@ const SUSPICIOUS: &[(&str, &str)] = &[
     ("/proc/self", "reads /proc/self"),
 ];
 
-/// Compares a student's lesson folder with the pristine one.
-pub fn inspect(lesson: &str, pristine: &Path, student: &Path) -> Vec<Finding> {
+/// Compares a student's lesson folder with the pristine one. A pattern in
+/// `src/` counts as suspicious only beyond what the pristine stub and the
+/// reference solution (`reference`, the solution crate) already use: a
+/// lesson whose answer needs `unsafe` (mapping a file) flags nobody for it.
+pub fn inspect(lesson: &str, pristine: &Path, student: &Path, reference: &Path) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut add = |kind, detail: String| {
         findings.push(Finding {
@@ -61,7 +64,8 @@ pub fn inspect(lesson: &str, pristine: &Path, student: &Path) -> Vec<Finding> {
         let shown = relative.display();
         if in_src {
             if relative.extension().is_some_and(|e| e == "rs") {
-                for detail in suspicious(&their_path, &our_path) {
+                let reference_path = reference.join(relative);
+                for detail in suspicious(&their_path, &[&our_path, &reference_path]) {
                     add(FindingKind::SuspiciousCode, format!("{shown} {detail}"));
                 }
             }
@@ -136,13 +140,21 @@ fn files(dir: &Path) -> BTreeSet<PathBuf> {
 }
 
 /// Patterns that occur more often in the student's file than in the pristine one.
-fn suspicious(theirs: &Path, ours: &Path) -> Vec<String> {
+fn suspicious(theirs: &Path, baselines: &[&Path]) -> Vec<String> {
     let their_text = std::fs::read_to_string(theirs).unwrap_or_default();
-    let our_text = std::fs::read_to_string(ours).unwrap_or_default();
+    let baseline_texts: Vec<String> = baselines
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect();
     SUSPICIOUS
         .iter()
         .filter(|(pattern, _)| {
-            their_text.matches(pattern).count() > our_text.matches(pattern).count()
+            let allowed = baseline_texts
+                .iter()
+                .map(|t| t.matches(pattern).count())
+                .max()
+                .unwrap_or(0);
+            their_text.matches(pattern).count() > allowed
         })
         .map(|(_, meaning)| meaning.to_string())
         .collect()
@@ -249,7 +261,12 @@ mod tests {
             &[("src/lib.rs", "pub fn f() { let x = 1; }")],
         );
         assert_eq!(
-            inspect("01", &dir.path().join("ours"), &dir.path().join("theirs")),
+            inspect(
+                "01",
+                &dir.path().join("ours"),
+                &dir.path().join("theirs"),
+                &dir.path().join("reference")
+            ),
             vec![]
         );
     }
@@ -277,10 +294,11 @@ mod tests {
                 ("build.rs", "fn main() {}"),
             ],
         );
-        let found: Vec<(FindingKind, String)> = inspect("01", &ours, &theirs)
-            .into_iter()
-            .map(|f| (f.kind, f.detail))
-            .collect();
+        let found: Vec<(FindingKind, String)> =
+            inspect("01", &ours, &theirs, &dir.path().join("reference"))
+                .into_iter()
+                .map(|f| (f.kind, f.detail))
+                .collect();
         assert_eq!(
             found,
             vec![
@@ -311,8 +329,39 @@ mod tests {
             &[("src/sync.rs", "unsafe impl Send for X {}")],
         );
         assert_eq!(
-            inspect("03", &dir.path().join("ours"), &dir.path().join("theirs")),
+            inspect(
+                "03",
+                &dir.path().join("ours"),
+                &dir.path().join("theirs"),
+                &dir.path().join("reference")
+            ),
             vec![]
+        );
+    }
+
+    #[test]
+    fn a_pattern_the_reference_solution_needs_is_not_a_finding() {
+        let dir = tempfile::tempdir().unwrap();
+        let stub = "pub fn map() { todo!() }";
+        let answer = "pub fn map() { unsafe { x() } }";
+        lesson(&dir.path().join("ours"), &[("src/lib.rs", stub)]);
+        lesson(&dir.path().join("reference"), &[("src/lib.rs", answer)]);
+        lesson(&dir.path().join("theirs"), &[("src/lib.rs", answer)]);
+        let found = |theirs: &str| {
+            inspect(
+                "06",
+                &dir.path().join("ours"),
+                &dir.path().join(theirs),
+                &dir.path().join("reference"),
+            )
+        };
+        assert_eq!(found("theirs"), vec![]);
+        let twice = "pub fn map() { unsafe { x() }; unsafe { y() } }";
+        lesson(&dir.path().join("more"), &[("src/lib.rs", twice)]);
+        assert_eq!(
+            found("more").len(),
+            1,
+            "more unsafe than the reference is reported"
         );
     }
 }
