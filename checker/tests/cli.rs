@@ -538,12 +538,25 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(ok, "git {args:?}");
 }
 
-#[test]
-fn reset_restores_the_stub_and_keeps_the_learners_files() {
-    let course = Course::new();
+/// Puts the course under git, as a learner's clone is.
+fn commit_course(course: &Course) {
     git(course.path("").as_path(), &["init", "-q"]);
     git(course.path("").as_path(), &["add", "."]);
     git(course.path("").as_path(), &["commit", "-qm", "course"]);
+}
+
+/// The backup folders `reset` made.
+fn backups(course: &Course) -> Vec<PathBuf> {
+    std::fs::read_dir(course.path(".checker/backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+#[test]
+fn reset_restores_the_stub_and_keeps_the_learners_files() {
+    let course = Course::new();
+    commit_course(&course);
     let lib = course.path("exercises/03-clean/src/lib.rs");
     let stub = std::fs::read_to_string(&lib).unwrap();
     std::fs::write(&lib, "// my work in progress\n").unwrap();
@@ -565,10 +578,7 @@ fn reset_restores_the_stub_and_keeps_the_learners_files() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(std::fs::read_to_string(&lib).unwrap(), stub);
     assert!(!course.path("exercises/03-clean/src/extra.rs").exists());
-    let backups: Vec<_> = std::fs::read_dir(course.path(".checker/backups"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let backups = backups(&course);
     assert_eq!(backups.len(), 1, "{backups:?}");
     assert_eq!(
         std::fs::read_to_string(backups[0].join("src/lib.rs")).unwrap(),
@@ -583,9 +593,7 @@ fn reset_restores_the_stub_and_keeps_the_learners_files() {
 #[test]
 fn reset_of_one_task_restores_only_its_files_after_a_backup() {
     let course = Course::new();
-    git(course.path("").as_path(), &["init", "-q"]);
-    git(course.path("").as_path(), &["add", "."]);
-    git(course.path("").as_path(), &["commit", "-qm", "course"]);
+    commit_course(&course);
     let lib = course.path("exercises/03-clean/src/lib.rs");
     let stub = std::fs::read_to_string(&lib).unwrap();
     std::fs::write(&lib, "// my attempt at t1\n").unwrap();
@@ -600,10 +608,7 @@ fn reset_of_one_task_restores_only_its_files_after_a_backup() {
         "// kept\n",
         "files of other tasks stay"
     );
-    let backups: Vec<_> = std::fs::read_dir(course.path(".checker/backups"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let backups = backups(&course);
     assert_eq!(backups.len(), 1, "{backups:?}");
     assert!(
         backups[0]
