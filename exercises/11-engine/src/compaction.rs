@@ -1,0 +1,48 @@
+//! Task 6: compaction. Merge SSTables into one, dropping what nobody can
+//! read any more.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::codec::Entry;
+use crate::error::DbError;
+use crate::read::{MergeIter, Source};
+use crate::sstable::{Table, TableMeta, write_table};
+
+// ANCHOR: task6
+/// Which tables to compact: how many of the newest ones, or `None`.
+///
+/// `sizes` are the tables' sizes in bytes, newest first. With fewer than
+/// `trigger` tables, return `None`. Otherwise pick the `trigger` newest
+/// tables, then keep adding the next older table as long as its size is at
+/// most the sum of the sizes picked so far: a small table is not worth
+/// leaving behind, and a big old one is not worth rewriting for a few
+/// small new ones. Return how many tables were picked.
+///
+/// A `trigger` below 2 counts as 2: merging one table with itself is no
+/// compaction.
+pub fn plan(sizes: &[u64], trigger: usize) -> Option<usize> {
+    todo!(
+        "task 6: the trigger newest tables, then grow while the next one is not larger than the total"
+    )
+}
+
+/// Merges `inputs` (newest first) into one new SSTable at `path`, and
+/// returns its meta, or `None` if nothing was left to write (no file is
+/// created then).
+///
+/// - Every key is written once, with its newest entry ([`MergeIter`]):
+///   older values are shadowed, and nobody can read them any more.
+/// - A tombstone is written too, unless `drop_tombstones` is true. Drop them
+///   only when the inputs include the oldest table of the store: otherwise
+///   an older table may still hold a value that the tombstone hides, and
+///   dropping the tombstone would bring that value back to life.
+pub fn compact(
+    inputs: &[Arc<Table>],
+    drop_tombstones: bool,
+    path: &Path,
+    block_bytes: usize,
+) -> Result<Option<TableMeta>, DbError> {
+    todo!("task 6: a MergeIter over the inputs, filter the tombstones if asked, write_table")
+}
+// ANCHOR_END: task6
