@@ -200,27 +200,24 @@ fn write_crates(root: &Path, names: &Names, inherited: &Inherited) -> Result<()>
     )
 }
 
-fn exercise_manifest(n: &Names, inherited: &Inherited) -> String {
+/// A `[package]` table inheriting what the workspace shares.
+fn package_header(name: &str, description: &str, inherited: &Inherited) -> String {
     format!(
-        r#"[package]
-name = "{package}"
-version = "0.1.0"
-description = "Lesson {number} (your exercise)"
-{shared}{lints}"#,
-        package = n.package,
-        number = n.number,
-        shared = inherited.package_lines,
-        lints = inherited.lints()
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\ndescription = \"{description}\"\n{}",
+        inherited.package_lines
     )
 }
 
+fn exercise_manifest(n: &Names, inherited: &Inherited) -> String {
+    let description = format!("Lesson {} (your exercise)", n.number);
+    package_header(&n.package, &description, inherited) + inherited.lints()
+}
+
 fn solution_manifest(n: &Names, inherited: &Inherited) -> String {
+    let description = format!("Lesson {} (reference solution)", n.number);
+    let header = package_header(&n.solution(), &description, inherited);
     format!(
-        r#"[package]
-name = "{package}-solution"
-version = "0.1.0"
-description = "Lesson {number} (reference solution)"
-{shared}autotests = false
+        r#"{header}autotests = false
 
 # Same lib name as the exercise, so the shared tests say `use {lib}::...`.
 [lib]
@@ -232,11 +229,8 @@ path = "src/lib.rs"
 name = "{lib}"
 path = "../../exercises/{dir}/tests/{lib}.rs"
 {lints}"#,
-        package = n.package,
-        number = n.number,
         lib = n.lib,
         dir = n.dir,
-        shared = inherited.package_lines,
         lints = inherited.lints()
     )
 }
