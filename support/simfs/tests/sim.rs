@@ -156,9 +156,9 @@ fn the_same_option_mistakes_fail_on_both_disks() {
     let real = RealFs;
     let sim = SimFs::new();
     let cases = [
-        OpenOptions::new().read(true).create(true).clone(),
-        OpenOptions::new().clone(),
-        OpenOptions::new().write(true).clone(),
+        *OpenOptions::new().read(true).create(true),
+        OpenOptions::new(),
+        *OpenOptions::new().write(true),
     ];
     for options in cases {
         let on_real = real.open(&dir.path().join("x"), &options).is_ok();
@@ -166,7 +166,7 @@ fn the_same_option_mistakes_fail_on_both_disks() {
         assert_eq!(on_real, on_sim, "{options:?}");
     }
     create(&sim, "/x");
-    let new = OpenOptions::new().write(true).create_new(true).clone();
+    let new = *OpenOptions::new().write(true).create_new(true);
     assert!(sim.open(p("/x"), &new).is_err());
     assert!(real.open(&dir.path().join("y"), &new).is_ok());
     assert!(real.open(&dir.path().join("y"), &new).is_err());
@@ -217,7 +217,7 @@ fn torn_crashes_keep_sector_aligned_prefixes_and_are_seeded() {
             fs.crash_torn(seed).read(p("/d/a")).unwrap(),
             "seeded"
         );
-        assert!(bytes.len() % 512 == 0 || bytes.len() == written.len());
+        assert!(bytes.len().is_multiple_of(512) || bytes.len() == written.len());
         let zeroed = bytes.iter().all(|b| *b == 0);
         assert!(
             zeroed || bytes == written[..bytes.len()],
