@@ -1,8 +1,10 @@
 //! Building a package's test executables with cargo.
 
+use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 use cargo_metadata::Message;
@@ -15,6 +17,27 @@ pub fn program() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("cargo"))
 }
 
+/// The target directory chosen for each workspace root opened in this run
+/// (see [`crate::workspace::own_target_dir`]).
+static TARGET_DIRS: Mutex<BTreeMap<PathBuf, PathBuf>> = Mutex::new(BTreeMap::new());
+
+/// Makes every cargo command run at `root` build into `dir`, unless its
+/// [`BuildOptions`] name another directory.
+pub fn register_target_dir(root: &Path, dir: &Path) {
+    TARGET_DIRS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(root.to_path_buf(), dir.to_path_buf());
+}
+
+fn registered_target_dir(root: &Path) -> Option<PathBuf> {
+    TARGET_DIRS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(root)
+        .cloned()
+}
+
 /// How to build: the knobs later stages (loom, Miri) turn.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -22,7 +45,8 @@ pub struct BuildOptions {
     pub env: Vec<(String, String)>,
     /// Environment variables cargo must not see.
     pub env_remove: Vec<String>,
-    /// A separate target directory, so an unusual build does not invalidate the normal one.
+    /// A separate target directory, so an unusual build does not invalidate
+    /// the normal one. Default: the one registered for the root.
     pub target_dir: Option<PathBuf>,
     pub release: bool,
     /// Run `cargo +TOOLCHAIN` through the rustup proxy (for example `nightly`).
@@ -60,7 +84,11 @@ impl BuildOptions {
         if self.release {
             command.arg("--release");
         }
-        if let Some(dir) = &self.target_dir {
+        if let Some(dir) = self
+            .target_dir
+            .clone()
+            .or_else(|| registered_target_dir(root))
+        {
             command.arg("--target-dir").arg(dir);
         }
         for key in &self.env_remove {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 
 use crate::manifest::{Course, Lesson, MANIFEST_FILE};
 
@@ -16,7 +17,8 @@ pub struct Workspace {
     pub packages: BTreeMap<String, PathBuf>,
     /// Names of the packages a plain `cargo test` at the root runs.
     pub default_members: Vec<String>,
-    /// Cargo's target directory for this workspace.
+    /// Where the checker builds this workspace: a directory no other course
+    /// root builds into (see [`own_target_dir`]).
     pub target_dir: PathBuf,
 }
 
@@ -58,7 +60,8 @@ impl Workspace {
             .into_iter()
             .map(|p| p.name.to_string())
             .collect();
-        let target_dir = metadata.target_directory.clone().into_std_path_buf();
+        let target_dir = own_target_dir(&root, metadata.target_directory.as_std_path());
+        crate::cargo::register_target_dir(&root, &target_dir);
         Ok(Workspace {
             root,
             course,
@@ -98,6 +101,35 @@ impl Workspace {
     }
 }
 
+/// The target directory the checker builds the course at `root` into, given
+/// the one cargo would use (`cargo_target`).
+///
+/// Cargo names a workspace member's artifacts after its path relative to the
+/// workspace and judges freshness by file times. Two copies of the course
+/// built into one target directory therefore share artifacts, and the copy
+/// with the older files runs the other copy's binaries. So a target directory
+/// inside the root (cargo's default `<root>/target`, shared with the learner's
+/// own `cargo test`) is used as it is, and one outside it (an exported
+/// `CARGO_TARGET_DIR`, a `target-dir` in a cargo config) gets a directory per
+/// root beneath it, named after the root's canonical path.
+pub fn own_target_dir(root: &Path, cargo_target: &Path) -> PathBuf {
+    let resolved = cargo_target
+        .canonicalize()
+        .unwrap_or_else(|_| cargo_target.to_path_buf());
+    if resolved.starts_with(root) {
+        return cargo_target.to_path_buf();
+    }
+    let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
+    let tag: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "course".to_owned());
+    cargo_target
+        .join("checker-roots")
+        .join(format!("{name}-{tag}"))
+}
+
 /// Walks up from `start` to the first directory that holds `course.toml`.
 pub fn find_root(start: &Path) -> Result<PathBuf> {
     for dir in start.ancestors() {
@@ -122,6 +154,25 @@ mod tests {
         let nested = dir.path().join("exercises/01-x/src");
         std::fs::create_dir_all(&nested).unwrap();
         assert_eq!(find_root(&nested).unwrap(), dir.path());
+    }
+
+    #[test]
+    fn a_target_dir_outside_the_root_is_split_per_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a/course"), dir.path().join("b/course"));
+        let shared = dir.path().join("shared-target");
+        let (for_a, for_b) = (own_target_dir(&a, &shared), own_target_dir(&b, &shared));
+        assert_ne!(
+            for_a, for_b,
+            "two roots must never share a target directory"
+        );
+        assert!(for_a.starts_with(&shared) && for_b.starts_with(&shared));
+        assert_eq!(for_a, own_target_dir(&a, &shared), "stable for one root");
+        assert_eq!(
+            own_target_dir(&a, &a.join("target")),
+            a.join("target"),
+            "the default target directory is the root's own, shared with `cargo test`"
+        );
     }
 
     #[test]

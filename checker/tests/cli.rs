@@ -27,13 +27,25 @@ impl Course {
     }
 
     fn checker(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_checker"))
-            .arg("--root")
-            .arg(self.dir.path())
-            .args(args)
+        self.command(args)
             .env_remove("CARGO_TARGET_DIR")
             .output()
             .expect("run the checker")
+    }
+
+    /// The checker under an exported `CARGO_TARGET_DIR`, as a learner who
+    /// sets one for every project has.
+    fn checker_with_target_dir(&self, args: &[&str], target: &Path) -> Output {
+        self.command(args)
+            .env("CARGO_TARGET_DIR", target)
+            .output()
+            .expect("run the checker")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_checker"));
+        command.arg("--root").arg(self.dir.path()).args(args);
+        command
     }
 
     fn status_json(&self) -> Value {
@@ -138,6 +150,29 @@ fn verify_passes_the_solution_and_exits_zero() {
     assert!(
         stdout(&out).contains("5 of 5 tasks pass (test), 15 of 15 points."),
         "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn two_copies_of_the_course_under_one_cargo_target_dir_keep_their_own_verdicts() {
+    // The stubs' files are older than the solved copy's build: cargo alone
+    // would take them as fresh and run the solved copy's test binary.
+    let stubs = Course::new();
+    let solved = Course::new();
+    solve(&solved, "03-clean");
+    let shared = tempfile::tempdir().expect("temp dir");
+
+    let out = solved.checker_with_target_dir(&["verify", "03-clean"], shared.path());
+    assert!(
+        out.status.success(),
+        "the solved copy passes: {}",
+        text(&out)
+    );
+    let out = stubs.checker_with_target_dir(&["verify", "03-clean"], shared.path());
+    assert!(
+        !out.status.success() && stdout(&out).contains("0 of 1 tasks pass"),
+        "the untouched stubs were graded with the solved copy's binary: {}",
         text(&out)
     );
 }
@@ -419,10 +454,9 @@ fn eventually(mut condition: impl FnMut() -> bool) -> bool {
 #[test]
 fn ctrl_c_stops_the_tests_it_started() {
     let course = Course::new();
-    let mut checker = Command::new(env!("CARGO_BIN_EXE_checker"))
-        .arg("--root")
-        .arg(course.path(""))
-        .args(["verify", "01-demo", "--timeout", "600"])
+    let mut checker = course
+        .command(&["verify", "01-demo", "--timeout", "600"])
+        .env_remove("CARGO_TARGET_DIR")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
