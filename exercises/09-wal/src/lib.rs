@@ -18,7 +18,7 @@ mod syncer;
 mod writer;
 
 pub use error::{Defect, WalError};
-pub use reader::{LogScan, read_log, recover, scan};
+pub use reader::{LogScan, read_log, read_log_on, recover, recover_on, scan};
 pub use record::{
     Decoded, HEADER_LEN, MAX_PAYLOAD_LEN, Record, decode, encode_header, encode_into, encoded_len,
 };

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use simfs::{Fs, RealFs};
+
 use crate::error::WalError;
 use crate::record::Record;
 
@@ -47,20 +49,32 @@ pub fn scan(bytes: &[u8]) -> Result<LogScan, WalError> {
     )
 }
 
-/// Reads the log at `path` without changing it. A missing file is an empty
-/// log (`LogScan::default()`).
+/// Reads the log at `path` on the real disk; see [`read_log_on`].
 pub fn read_log(path: impl AsRef<Path>) -> Result<LogScan, WalError> {
-    todo!("task 3: std::fs::read, treat ErrorKind::NotFound as empty, then scan")
+    read_log_on(&RealFs, path)
 }
 
-/// Reads the log at `path` and cuts off a torn tail, durably, so that
-/// [`Wal::open`](crate::Wal::open) can append after it.
+/// Reads the log at `path` on the real disk and cuts off a torn tail; see
+/// [`recover_on`].
+pub fn recover(path: impl AsRef<Path>) -> Result<LogScan, WalError> {
+    recover_on(&RealFs, path)
+}
+
+/// Reads the log at `path` on `fs` without changing it ([`Fs::read`]). A
+/// missing file (`ErrorKind::NotFound`) is an empty log
+/// (`LogScan::default()`).
+pub fn read_log_on(fs: &dyn Fs, path: impl AsRef<Path>) -> Result<LogScan, WalError> {
+    todo!("task 3: read the log's bytes on fs and scan them")
+}
+
+/// Reads the log at `path` on `fs` and cuts off a torn tail, durably, so
+/// that [`Wal::open_on`](crate::Wal::open_on) can append after it.
 ///
-/// - A torn tail is removed with `File::set_len(valid_len)` followed by a
-///   sync (`sync_all`), so the cut survives a crash too.
+/// - A torn tail is removed with [`FsFile::set_len`](simfs::FsFile::set_len)
+///   on a file opened for writing, and the cut must survive a crash too.
 /// - A corrupt log is reported and left exactly as it was.
 /// - A missing file is an empty log and is not created.
-pub fn recover(path: impl AsRef<Path>) -> Result<LogScan, WalError> {
-    todo!("task 3: read_log, and if torn_at is Some, set_len(valid_len) and sync")
+pub fn recover_on(fs: &dyn Fs, path: impl AsRef<Path>) -> Result<LogScan, WalError> {
+    todo!("task 3: cut off a torn tail, durably")
 }
 // ANCHOR_END: task3

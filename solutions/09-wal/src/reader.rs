@@ -6,9 +6,10 @@
 //! greater than the last good one, the damage has valid records after it and
 //! is corruption. If none does, the log simply stops there: a torn tail.
 
-use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::path::Path;
+
+use simfs::{Fs, OpenOptions, RealFs};
 
 use crate::error::{Defect, WalError};
 use crate::record::{Decoded, Record, decode, encoded_len};
@@ -86,26 +87,37 @@ fn later_record_exists(bytes: &[u8], bad: usize, last_lsn: u64) -> bool {
     )
 }
 
-/// Reads the log at `path` without changing it. A missing file is an empty
-/// log.
+/// Reads the log at `path` on the real disk; see [`read_log_on`].
 pub fn read_log(path: impl AsRef<Path>) -> Result<LogScan, WalError> {
-    match std::fs::read(path) {
+    read_log_on(&RealFs, path)
+}
+
+/// Reads the log at `path` on the real disk and cuts off a torn tail; see
+/// [`recover_on`].
+pub fn recover(path: impl AsRef<Path>) -> Result<LogScan, WalError> {
+    recover_on(&RealFs, path)
+}
+
+/// Reads the log at `path` on `fs` without changing it. A missing file is
+/// an empty log.
+pub fn read_log_on(fs: &dyn Fs, path: impl AsRef<Path>) -> Result<LogScan, WalError> {
+    match fs.read(path.as_ref()) {
         Ok(bytes) => scan(&bytes),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(LogScan::default()),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Reads the log at `path` and cuts off a torn tail, durably, so that
-/// [`Wal::open`](crate::Wal::open) can append after it.
+/// Reads the log at `path` on `fs` and cuts off a torn tail, durably, so
+/// that [`Wal::open_on`](crate::Wal::open_on) can append after it.
 ///
 /// A corrupt log is reported and left exactly as it was. A missing file is
 /// an empty log and is not created.
-pub fn recover(path: impl AsRef<Path>) -> Result<LogScan, WalError> {
+pub fn recover_on(fs: &dyn Fs, path: impl AsRef<Path>) -> Result<LogScan, WalError> {
     let path = path.as_ref();
-    let scan = read_log(path)?;
+    let scan = read_log_on(fs, path)?;
     if scan.torn_at.is_some() {
-        let file = OpenOptions::new().write(true).open(path)?;
+        let file = fs.open(path, OpenOptions::new().write(true))?;
         file.set_len(scan.valid_len)?;
         file.sync_all()?;
     }

@@ -1,8 +1,9 @@
 //! Task 2: the writer.
 
-use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+
+use simfs::{Fs, FsFile, OpenOptions, RealFs};
 
 use crate::error::WalError;
 use crate::record::{Decoded, encode_header, encoded_len};
@@ -13,33 +14,37 @@ use crate::record::{Decoded, encode_header, encoded_len};
 /// record appended so far durable.
 #[derive(Debug)]
 pub struct Wal {
-    writer: BufWriter<File>,
+    writer: BufWriter<Box<dyn FsFile>>,
     path: PathBuf,
     last_lsn: u64,
     synced_lsn: u64,
 }
 
 impl Wal {
-    /// Opens the log at `path`, creating it if it does not exist, and
+    /// Opens the log at `path` on the real disk; see [`open_on`](Self::open_on).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, WalError> {
+        Self::open_on(&RealFs, path)
+    }
+
+    /// Opens the log at `path` on `fs`, creating it if it does not exist, and
     /// continues its LSNs.
     ///
     /// The existing file must be a clean log; anything else is
     /// [`WalError::NeedsRecovery`]. What it holds is synced once, so that
     /// `synced_lsn() == last_lsn()` after opening.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, WalError> {
+    pub fn open_on(fs: &dyn Fs, path: impl AsRef<Path>) -> Result<Self, WalError> {
         let path = path.as_ref().to_path_buf();
-        let existed = path.try_exists()?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)?;
+        let existed = fs.exists(&path)?;
+        let mut file = fs.open(
+            &path,
+            OpenOptions::new().read(true).append(true).create(true),
+        )?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
         let last_lsn = last_lsn_of(&bytes)?;
         if !existed {
             // The new file's directory entry must survive a crash too.
-            sync_parent_dir(&path)?;
+            fs.sync_dir(parent_dir(&path))?;
         } else if !bytes.is_empty() {
             // A crashed writer may have left unsynced records: make them durable
             // before anything is appended after them.
@@ -119,13 +124,10 @@ fn last_lsn_of(mut bytes: &[u8]) -> Result<u64, WalError> {
     Ok(last)
 }
 
-/// Fsyncs the directory holding `path`, so that a newly created file's
-/// name is durable.
-fn sync_parent_dir(path: &Path) -> Result<(), WalError> {
-    let dir = match path.parent() {
+/// The directory holding `path`: its parent, or `.` for a bare file name.
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()?;
-    Ok(())
+    }
 }

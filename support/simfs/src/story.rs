@@ -34,7 +34,7 @@ pub struct Loss {
 ///   op 40: write /wal.log @4096, 64 bytes
 ///   op 41: sync_data /wal.log   <- the power was cut here
 /// Durable then: /wal.log, 2048 of 4160 bytes (last synced at op 30).
-/// Lost: LSN 17, acknowledged at op 38, is missing after recovery.
+/// Lost: LSN 17, acknowledged at op 38, is missing after the power cut.
 /// Why: /wal.log was last synced at op 30; LSN 17's bytes were written at
 /// op 36 and acknowledged at op 38 with no sync after them.
 /// Likely fix: acknowledge a write only after a sync_data that follows it
@@ -128,7 +128,7 @@ impl<'a> CrashStory<'a> {
         let _ = writeln!(out, "Durable then: {durable}.");
         let _ = writeln!(
             out,
-            "Lost: {}, acknowledged at op {}, is missing after recovery.",
+            "Lost: {}, acknowledged at op {}, is missing after the power cut.",
             loss.what, loss.acked_at
         );
         let (why, fix) = facts.diagnose(loss);

@@ -26,7 +26,7 @@ use state::{DirNode, FileChange, FileNode, Node, State, display, eio, enospc};
 ///   seeded, arbitrary prefix of what was not synced, cut at 512-byte sectors.
 /// - Every operation that changes something is numbered in a
 ///   [`trace`](SimFs::trace); [`cut_power_after`](SimFs::cut_power_after)
-///   makes every operation after the n-th fail, so a test can crash at any
+///   makes every change after the n-th fail, so a test can crash at any
 ///   point of a workload.
 /// - Faults: EIO on the k-th sync, ENOSPC on the k-th write, short writes.
 ///
@@ -72,14 +72,17 @@ impl SimFs {
         self.lock().trace.len() as u64
     }
 
-    /// Lets `n` more operations happen in all (counting from the start of the
-    /// trace), then fails every call, reads included, as a machine without
-    /// power would. `cut_power_after(0)` cuts it at once.
+    /// Cuts the power right after op `n` (counting from the start of the
+    /// trace): every later change fails, and [`crash`](SimFs::crash) then
+    /// gives the disk as it was after op `n`. Calls that change nothing
+    /// (reads, `flush`, `len`) still work, as the program runs on until it
+    /// next asks the disk for something, so it may acknowledge what op `n`
+    /// completed. `cut_power_after(0)` cuts it before the first change.
     pub fn cut_power_after(&self, n: u64) {
         self.lock().cut_after = Some(n);
     }
 
-    /// Whether the power has been cut.
+    /// Whether the power has been cut: the next change would fail.
     pub fn power_is_cut(&self) -> bool {
         self.lock().powered().is_err()
     }
@@ -174,7 +177,6 @@ impl Fs for SimFs {
         options.check()?;
         let shown = display(path);
         let mut state = self.lock();
-        state.powered()?;
         let existing = state.lookup(&state::parts(path)?);
         let ino = match existing {
             Some(_) if options.create_new => {
@@ -232,7 +234,6 @@ impl Fs for SimFs {
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut state = self.lock();
-        state.powered()?;
         let (from_dir, from_name) = state.parent_of(from)?;
         let ino = state.lookup_path(from)?;
         let (to_dir, to_name) = state.parent_of(to)?;
@@ -267,7 +268,6 @@ impl Fs for SimFs {
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         let mut state = self.lock();
-        state.powered()?;
         let (dir, name) = state.parent_of(path)?;
         let ino = state.lookup_path(path)?;
         if matches!(state.nodes.get(&ino), Some(Node::Dir(_))) {
@@ -291,7 +291,6 @@ impl Fs for SimFs {
 
     fn create_dir(&self, path: &Path) -> io::Result<()> {
         let mut state = self.lock();
-        state.powered()?;
         if state.lookup(&state::parts(path)?).is_some() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -314,7 +313,6 @@ impl Fs for SimFs {
 
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         let mut state = self.lock();
-        state.powered()?;
         let ino = state.lookup_path(path)?;
         if !matches!(state.nodes.get(&ino), Some(Node::Dir(_))) {
             return Err(io::Error::new(
@@ -339,7 +337,6 @@ impl Fs for SimFs {
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let state = self.lock();
-        state.powered()?;
         match state.nodes.get(&state.lookup_path(path)?) {
             Some(Node::Dir(dir)) => Ok(dir.entries.keys().cloned().collect()),
             _ => Err(io::Error::new(
@@ -351,13 +348,11 @@ impl Fs for SimFs {
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
         let state = self.lock();
-        state.powered()?;
         Ok(state.lookup(&state::parts(path)?).is_some())
     }
 
     fn len(&self, path: &Path) -> io::Result<u64> {
         let state = self.lock();
-        state.powered()?;
         match state.nodes.get(&state.lookup_path(path)?) {
             Some(Node::File(file)) => Ok(file.data.len() as u64),
             _ => Err(io::Error::new(
