@@ -22,6 +22,13 @@ pub const EXIT_FROM_TEST_THREAD: i32 = 86;
 /// How many lines of a failure are shown.
 const EXCERPT_LINES: usize = 16;
 
+/// How a crash story starts: the paragraph a power-loss test panics with
+/// (`simfs::STORY_HEADING`). When a failure holds one, the story is the
+/// excerpt.
+const STORY_HEADING: &str = "Power lost after op";
+/// The longest crash story shown.
+const STORY_LINES: usize = 30;
+
 /// The verdict on one test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -189,6 +196,9 @@ fn failure_excerpt(name: &str, stdout: &str, stderr: &str) -> String {
         .iter()
         .position(|l| panicking_thread(l) == Some(name))
         .or_else(|| lines.iter().position(|l| panicking_thread(l).is_some()));
+    if let Some(story) = crash_story(&lines) {
+        return story;
+    }
     match start {
         Some(start) => {
             let mut excerpt: Vec<String> = lines[start..]
@@ -219,6 +229,23 @@ fn failure_excerpt(name: &str, stdout: &str, stderr: &str) -> String {
             }
         }
     }
+}
+
+/// A power-loss test's crash story, from its heading to the end of the panic
+/// message.
+fn crash_story(lines: &[&str]) -> Option<String> {
+    let start = lines.iter().position(|l| l.starts_with(STORY_HEADING))?;
+    let story: Vec<&str> = lines[start..]
+        .iter()
+        .take_while(|l| {
+            !l.starts_with("stack backtrace:")
+                && !l.starts_with("note: run with `RUST_BACKTRACE")
+                && panicking_thread(l).is_none()
+        })
+        .take(STORY_LINES)
+        .copied()
+        .collect();
+    Some(story.join("\n").trim_end().to_string())
 }
 
 /// The thread named in a `thread 'NAME' (ID) panicked at ...` line.
@@ -376,6 +403,16 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
         let out = "---- t2_x stdout ----\nthread 't2_x' panicked at a.rs:1:1:\nboom\n";
         let r = judge("t2_x", &finished(Exit::Code(101), out, ""), T);
         assert_eq!(r.detail, "panicked at a.rs:1:1:\nboom");
+    }
+
+    #[test]
+    fn a_crash_story_replaces_the_panic_lines() {
+        let out = "---- t2_p stdout ----\nthread 't2_p' (7) panicked at tests/p.rs:58:13:\nPower lost after op 4 of 16: write /wal.log @0, 9 bytes.\n  op 4: write /wal.log @0, 9 bytes\nLikely fix: sync.\n(the durable log holds 0 records)\nstack backtrace:\n   0: x\n\n\nfailures:\n";
+        let r = judge("t2_p", &finished(Exit::Code(101), out, ""), T);
+        assert_eq!(
+            r.detail,
+            "Power lost after op 4 of 16: write /wal.log @0, 9 bytes.\n  op 4: write /wal.log @0, 9 bytes\nLikely fix: sync.\n(the durable log holds 0 records)"
+        );
     }
 
     #[test]
