@@ -116,7 +116,13 @@ fn failure_summary(task: &TaskResult) -> Option<String> {
                 .iter()
                 .find(|t| t.detail.contains("not yet implemented"))
                 .or(bad.first())?;
-            let mut text = format!("{}: {}", first.name, first.detail);
+            // A multi-line story reads best starting on a line of its own.
+            let sep = if first.detail.starts_with("Power lost") {
+                ":\n"
+            } else {
+                ": "
+            };
+            let mut text = format!("{}{sep}{}", first.name, first.detail);
             if bad.len() > 1 {
                 text.push_str(&format!(
                     "\n(+{} more failing test(s) in this task)",

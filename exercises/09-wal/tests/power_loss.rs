@@ -145,8 +145,10 @@ fn check_recovery(
     let last = read_log_on(&after_second_cut.crash(), path)
         .unwrap_or_else(|e| panic!("{context}: reading the log after appending: {e}"));
     assert_eq!(
-        last.records.last().map(|r| (r.lsn, r.payload.as_slice())),
-        Some((lsn, &b"after recovery"[..])),
+        last.records
+            .last()
+            .map(|r| (r.lsn, String::from_utf8_lossy(&r.payload).into_owned())),
+        Some((lsn, "after recovery".to_owned())),
         "{context}: a record appended and synced after recovery must survive the next power cut"
     );
 }
