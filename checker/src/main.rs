@@ -1,6 +1,7 @@
 //! `checker`: runs the workbook's graded tasks and reports progress.
 
 mod book;
+mod bugs;
 mod cargo;
 mod commands;
 mod grade;
@@ -146,6 +147,19 @@ enum DevCommand {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Prove every known bug (solutions/NN/bugs/*.patch) fails the task it targets.
+    Bugs {
+        /// Only these lessons.
+        lessons: Vec<String>,
+        /// Run each entry's tests N times; a bug caught in only some runs is missed.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        repeat: usize,
+        /// Where the scratch copy of the course lives. Default: dev-bugs in the target directory.
+        #[arg(long, value_name = "DIR")]
+        work: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Scaffold a new lesson (crates, shared tests, manifest entry, chapter).
     New {
         /// The lesson's directory name: two digits, a dash, a name (`12-compaction`).
@@ -266,6 +280,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dev {
             command: DevCommand::Check { lessons, run },
         } => commands::dev_check::run(root, &lessons, &run.options()),
+        Command::Dev {
+            command:
+                DevCommand::Bugs {
+                    lessons,
+                    repeat,
+                    work,
+                    run,
+                },
+        } => commands::dev_bugs::run(
+            root,
+            &commands::dev_bugs::BugsArgs {
+                lessons,
+                repeat,
+                work,
+                run: run.options(),
+            },
+        ),
         Command::Dev {
             command: DevCommand::New { lesson, title },
         } => commands::dev_new::run(root, &lesson, title.as_deref()),

@@ -320,6 +320,30 @@ fn dev_check_passes_a_sound_lesson() {
     );
     assert!(report.contains("ok    stub fails every task"), "{report}");
     assert!(report.contains("1 include(s) resolve"), "{report}");
+    assert!(report.contains("ok    known bugs: 4 entries"), "{report}");
+}
+
+#[test]
+fn dev_bugs_names_every_missed_and_broken_entry() {
+    let course = Course::new();
+    let out = course.checker(&["dev", "bugs", "03-clean"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = stdout(&out);
+    for expected in [
+        "caught  t1     adds",
+        "[test] t1_square: assertion `left == right` failed",
+        "1 of 4 known bug(s) caught",
+        "MISSED 03-clean/invisible: every t1 test passed (test)",
+        "BROKEN 03-clean/stale: does not apply",
+        "BROKEN 03-clean/typo: does not compile, so it proves nothing",
+    ] {
+        assert!(report.contains(expected), "no `{expected}` in:\n{report}");
+    }
+    let solution = std::fs::read_to_string(course.path("solutions/03-clean/src/lib.rs")).unwrap();
+    assert!(
+        solution.contains("x * x"),
+        "the pristine solution was patched: {solution}"
+    );
 }
 
 #[test]

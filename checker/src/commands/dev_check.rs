@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::book;
+use crate::bugs;
 use crate::grading::{self, RunOptions, StageRun, TaskResult, TaskStatus};
 use crate::manifest::{Lesson, Stage};
 use crate::render;
@@ -84,6 +85,7 @@ fn check_lesson(ws: &Workspace, lesson: &Lesson, opts: &RunOptions) -> Vec<Check
             "task files".to_string(),
             check_task_files(ws, lesson).into(),
         ),
+        ("known bugs".to_string(), check_bugs(ws, lesson)),
     ];
     if matches!(checks[1].1, Outcome::Fail(_)) {
         return checks;
@@ -218,6 +220,35 @@ fn check_task_files(ws: &Workspace, lesson: &Lesson) -> Result<String, String> {
     Ok(format!(
         "{with} of {} task(s) name their files ({named} file(s)) for `reset --task`",
         lesson.tasks.len()
+    ))
+}
+
+/// The lesson's collection of known bugs parses; `dev bugs` proves each caught.
+fn check_bugs(ws: &Workspace, lesson: &Lesson) -> Outcome {
+    let entries = match bugs::load(ws, lesson) {
+        Ok(entries) => entries,
+        Err(e) => return Outcome::Fail(format!("{e:#}")),
+    };
+    if entries.is_empty() {
+        return Outcome::Skip(format!(
+            "no collection in {}/{} yet",
+            lesson.solution,
+            bugs::DIR
+        ));
+    }
+    let broken: Vec<String> = entries.iter().filter_map(|e| e.clone().err()).collect();
+    if !broken.is_empty() {
+        return Outcome::Fail(broken.join("\n"));
+    }
+    let short = if entries.len() < bugs::MIN_ENTRIES {
+        format!(" (the course asks for at least {})", bugs::MIN_ENTRIES)
+    } else {
+        String::new()
+    };
+    Outcome::Ok(format!(
+        "{} entries{short}; `dev bugs {}` proves each one fails its task",
+        entries.len(),
+        lesson.id
     ))
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod dev_bugs;
 pub mod dev_check;
 pub mod dev_new;
 pub mod doctor;
