@@ -20,6 +20,14 @@ impl Durable for File {
         File::sync_data(self)
     }
 }
+
+/// A file opened through the [`simfs`] seam: the real disk or the simulated
+/// one the power-loss tests use.
+impl Durable for Box<dyn simfs::FsFile> {
+    fn sync_data(&mut self) -> io::Result<()> {
+        simfs::FsFile::sync_data(&**self)
+    }
+}
 // ANCHOR_END: durable
 
 // ANCHOR: task2

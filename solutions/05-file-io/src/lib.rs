@@ -24,5 +24,8 @@ pub use direct::{BLOCK_SIZE, Block, BlockFile, IoPath, open_file};
 pub use error::FileIoError;
 pub use lock::LockFile;
 pub use partial::{WriteReport, read_fully, write_fully};
-pub use replace::{Step, parent_dir, replace_atomically, replace_atomically_with, temp_path_for};
+pub use replace::{
+    Step, TEMP_ATTEMPTS, parent_dir, replace_atomically, replace_atomically_on,
+    replace_atomically_with, temp_path_for,
+};
 pub use stream::{LineCount, count_lines, count_lines_in_file};

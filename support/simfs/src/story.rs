@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::Fs;
 use crate::sim::SimFs;
 use crate::trace::{Op, OpKind};
 
@@ -11,16 +12,33 @@ use crate::trace::{Op, OpKind};
 /// message.
 pub const STORY_HEADING: &str = "Power lost after op";
 
-/// Something the workload was promised and recovery did not give back.
+/// Something the workload was promised and the crashed disk does not hold.
 #[derive(Debug, Clone)]
 pub struct Loss {
-    /// What was lost, in the lesson's terms: "LSN 17", "the new contents".
+    /// What was lost, in the lesson's terms: "LSN 17", "version 2".
     pub what: String,
     /// The file it lived in.
     pub path: String,
     /// The number of the last operation before it was acknowledged
-    /// ([`SimFs::op_count`] right after the call returned).
-    pub acked_at: u64,
+    /// ([`SimFs::op_count`] right after the call returned), or `None` for a
+    /// promise that holds at every moment ("the file is old or new, whole"),
+    /// which the cut itself broke.
+    pub acked_at: Option<u64>,
+}
+
+impl Loss {
+    /// The last op the diagnosis looks at.
+    fn horizon(&self, cut: u64) -> u64 {
+        self.acked_at.unwrap_or(cut)
+    }
+
+    /// "LSN 17 was acknowledged at op 38", or "the power was cut at op 41".
+    fn moment(&self, cut: u64) -> String {
+        match self.acked_at {
+            Some(op) => format!("{} was acknowledged at op {op}", self.what),
+            None => format!("the power was cut at op {cut}"),
+        }
+    }
 }
 
 /// A short account of a power cut and what it cost.
@@ -68,7 +86,18 @@ impl<'a> CrashStory<'a> {
         self.losses.push(Loss {
             what: what.into(),
             path: crate::sim::display_path(path.as_ref()),
-            acked_at,
+            acked_at: Some(acked_at),
+        });
+        self
+    }
+
+    /// Adds a promise about `path` that must hold at every moment and does
+    /// not hold after the cut, such as "a whole version of the file".
+    pub fn broken(mut self, what: impl Into<String>, path: impl AsRef<Path>) -> Self {
+        self.losses.push(Loss {
+            what: what.into(),
+            path: crate::sim::display_path(path.as_ref()),
+            acked_at: None,
         });
         self
     }
@@ -103,37 +132,56 @@ impl<'a> CrashStory<'a> {
     }
 
     fn tell(&self, out: &mut String, trace: &[Op], loss: &Loss) {
+        let cut = trace.len() as u64;
         let facts = Facts::gather(trace, self.fs, loss);
-        let durable = match (facts.ino, self.fs.durable_contents(Path::new(&loss.path))) {
-            (_, Some(bytes)) => {
-                let now = self.fs.inode(Path::new(&loss.path)).map(|ino| {
-                    self.fs
-                        .read_len(ino)
-                        .map(|len| format!(" of {len}"))
-                        .unwrap_or_default()
-                });
-                let synced = facts
-                    .last_sync_at_cut
-                    .map(|n| format!("last synced at op {n}"))
-                    .unwrap_or_else(|| "never synced".to_owned());
-                format!(
-                    "{}, {}{} bytes ({synced})",
-                    loss.path,
-                    bytes.len(),
-                    now.unwrap_or_default()
-                )
+        let _ = writeln!(out, "Durable then: {}.", self.durable_then(&facts, loss));
+        match loss.acked_at {
+            Some(op) => {
+                let _ = writeln!(
+                    out,
+                    "Lost: {}, acknowledged at op {op}, is missing after the power cut.",
+                    loss.what
+                );
             }
-            (_, None) => format!("no file named {} (its name was not durable)", loss.path),
-        };
-        let _ = writeln!(out, "Durable then: {durable}.");
-        let _ = writeln!(
-            out,
-            "Lost: {}, acknowledged at op {}, is missing after the power cut.",
-            loss.what, loss.acked_at
-        );
-        let (why, fix) = facts.diagnose(loss);
+            None => {
+                let _ = writeln!(
+                    out,
+                    "Broken: after the power cut, {} is not there.",
+                    loss.what
+                );
+            }
+        }
+        let (why, fix) = facts.diagnose(loss, cut);
         let _ = writeln!(out, "Why: {why}");
         let _ = writeln!(out, "Likely fix: {fix}");
+    }
+
+    /// What a power cut leaves at `loss.path`, beside what the name leads to
+    /// before it.
+    fn durable_then(&self, facts: &Facts, loss: &Loss) -> String {
+        let path = Path::new(&loss.path);
+        let crashed = self.fs.crash();
+        let synced = facts
+            .last_sync_at_cut
+            .map(|n| format!("last synced at op {n}"))
+            .unwrap_or_else(|| "never synced".to_owned());
+        let now = self.fs.inode(path);
+        let now_len = now.and_then(|ino| self.fs.read_len(ino));
+        match crashed.read(path) {
+            Err(_) => format!("no file named {} (the name was not durable)", loss.path),
+            Ok(bytes) if crashed.inode(path) == now => format!(
+                "{}, {} of {} bytes ({synced})",
+                loss.path,
+                bytes.len(),
+                now_len.unwrap_or(0)
+            ),
+            Ok(bytes) => format!(
+                "{}, {} bytes of an older file; the file the name leads to before the cut holds {} bytes and was {synced}",
+                loss.path,
+                bytes.len(),
+                now_len.unwrap_or(0)
+            ),
+        }
     }
 }
 
@@ -155,7 +203,7 @@ struct Facts {
 
 impl Facts {
     fn gather(trace: &[Op], fs: &SimFs, loss: &Loss) -> Self {
-        let acked = loss.acked_at;
+        let acked = loss.horizon(trace.len() as u64);
         let mut facts = Facts::default();
         for op in trace.iter().filter(|op| op.n <= acked) {
             match &op.kind {
@@ -212,45 +260,54 @@ impl Facts {
     }
 
     /// Why it was lost, and the call that is probably missing.
-    fn diagnose(&self, loss: &Loss) -> (String, String) {
+    fn diagnose(&self, loss: &Loss, cut: u64) -> (String, String) {
         let path = &loss.path;
         let what = &loss.what;
-        let acked = loss.acked_at;
+        let moment = loss.moment(cut);
+        let horizon = loss.horizon(cut);
         if self.ino.is_none() {
             return (
-                format!("nothing was named {path} when {what} was acknowledged at op {acked}."),
+                format!("nothing was named {path} when {moment}."),
                 "create (and sync) the file before you acknowledge what it holds.".to_owned(),
             );
         }
         if let Some(failed) = self.failed_syncs_before.last() {
             return (
                 format!(
-                    "the sync of {path} at op {failed} failed (EIO), yet {what} was acknowledged at op {acked}. After a failed fsync the kernel may have dropped the data, and a later sync that succeeds does not bring it back."
+                    "the sync of {path} at op {failed} failed (EIO), yet {moment}. After a failed fsync the kernel may have dropped the data, and a later sync that succeeds does not bring it back."
                 ),
-                "treat a failed sync as fatal for what it covered: return the error, acknowledge nothing, and recover from the log on disk.".to_owned(),
+                "treat a failed sync as fatal for what it covered: return the error, acknowledge nothing, and recover from what is on disk.".to_owned(),
             );
+        }
+        if let Some((renamed_at, true, _)) = self.linked {
+            let written_before = self.writes_before.iter().any(|w| *w < renamed_at);
+            let synced_before = self.syncs_before.iter().any(|s| *s < renamed_at);
+            if written_before && !synced_before {
+                return (
+                    format!(
+                        "the file renamed to {path} at op {renamed_at} was written but not synced before the rename, so the new name can reach the disk before the bytes it leads to."
+                    ),
+                    "sync the temporary file before you rename it over the target.".to_owned(),
+                );
+            }
         }
         let last_write = self.writes_before.last().copied();
         let last_sync = self.syncs_before.last().copied();
         match (last_write, last_sync) {
-            (None, sync) => {
-                let later = self
-                    .writes_after
-                    .first()
-                    .map(|w| format!(" Its bytes reached the file only at op {w}, after the acknowledgement: they were still in a buffer in memory."))
-                    .unwrap_or_default();
+            (None, sync) if !self.writes_after.is_empty() => {
+                let later = self.writes_after[0];
                 let order = sync
                     .map(|s| format!(" The sync at op {s} ran before that write: flush the buffer first, then sync."))
                     .unwrap_or_default();
                 return (
-                    format!("{what} was acknowledged at op {acked} before any of it was written to {path}.{later}{order}"),
+                    format!("{what} was not yet written to {path} when {} at op {horizon}: its bytes reached the file only at op {later}, so they were still in a buffer in memory.{order}", if loss.acked_at.is_some() { "it was acknowledged" } else { "the power was cut" }),
                     "write (flush) the bytes, then sync_data, and acknowledge only after both have returned.".to_owned(),
                 );
             }
             (Some(write), None) => {
                 return (
                     format!(
-                        "{path} was never synced before {what} was acknowledged at op {acked}; its last write before then was op {write}."
+                        "{path} was never synced before {moment}; its last write before then was op {write}."
                     ),
                     "acknowledge a write only after a sync_data that follows it has returned."
                         .to_owned(),
@@ -266,42 +323,31 @@ impl Facts {
                 };
                 return (
                     format!(
-                        "{path} was last synced at op {sync}, but the bytes written at op {write} were acknowledged at op {acked} with no sync after them.{adjacent}"
+                        "{path} was last synced at op {sync}, but the bytes written at op {write} had no sync after them when {moment}.{adjacent}"
                     ),
                     "flush, then sync_data, then acknowledge; never acknowledge what a sync has not covered.".to_owned(),
                 );
             }
             _ => {}
         }
-        if let Some((linked_at, renamed, _)) = self.linked {
-            if self.dir_synced_after_link.is_none() {
-                let how = if renamed {
-                    "renamed into place"
-                } else {
-                    "created"
-                };
-                return (
-                    format!(
-                        "{path} was {how} at op {linked_at} and its data was synced, but its directory was not synced after that before op {acked}: after the power cut the name {path} does not lead to it."
-                    ),
-                    "after creating or renaming a file, sync the directory that holds it (sync_dir on the parent) before you rely on the name.".to_owned(),
-                );
-            }
-            if renamed {
-                let synced_before_rename = self.syncs_before.iter().any(|s| *s < linked_at);
-                if !synced_before_rename {
-                    return (
-                        format!(
-                            "the file renamed to {path} at op {linked_at} had not been synced before the rename, so the name could become durable before the bytes."
-                        ),
-                        "sync the temporary file before you rename it over the target.".to_owned(),
-                    );
-                }
-            }
+        if let Some((linked_at, renamed, _)) = self.linked
+            && self.dir_synced_after_link.is_none()
+        {
+            let how = if renamed {
+                "renamed into place"
+            } else {
+                "created"
+            };
+            return (
+                format!(
+                    "{path} was {how} at op {linked_at} and its data was synced, but its directory was not synced after that before op {horizon}: after the power cut the name {path} does not lead to it."
+                ),
+                "after creating or renaming a file, sync the directory that holds it (sync_dir on the parent) before you rely on the name.".to_owned(),
+            );
         }
         (
             format!(
-                "by the trace, {path}'s bytes and name were durable when {what} was acknowledged at op {acked}, so it was lost after the crash, while reading or recovering."
+                "by the trace, {path}'s bytes and name were durable when {moment}, so it was lost after the crash, while reading or recovering."
             ),
             "recovery must keep every complete, synced record: check where it stops or truncates."
                 .to_owned(),

@@ -58,6 +58,31 @@ impl SimFs {
         Ok(fs)
     }
 
+    /// Creates or overwrites the file at `path` with `bytes`, durably and
+    /// outside the trace: the state a test starts from. Its directory's
+    /// entries become durable too.
+    pub fn put_durable(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let mut state = self.lock();
+        let (dir, name) = state.parent_of(path)?;
+        let ino = match state.lookup(&state::parts(path)?) {
+            Some(ino) => ino,
+            None => state.link_new(dir, name, Node::File(FileNode::default())),
+        };
+        let Some(Node::File(file)) = state.nodes.get_mut(&ino) else {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!("simfs: {} is a directory", display(path)),
+            ));
+        };
+        *file = FileNode {
+            data: bytes.to_vec(),
+            durable: bytes.to_vec(),
+            pending: Vec::new(),
+        };
+        state.dir_mut(dir).sync();
+        Ok(())
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
