@@ -37,6 +37,8 @@ pub enum ThreadsError {
 /// - `count == 0` returns `Ok(vec![])`.
 /// - If a worker panics, join all the other workers first, then resume the
 ///   first panic with its original payload ([`std::panic::resume_unwind`]).
+///   "First" is in spawn order: when several workers panic, the one with
+///   the lowest index wins, whichever panicked first in time.
 pub fn spawn_workers<T, F>(count: usize, work: F) -> Result<Vec<T>, ThreadsError>
 where
     F: Fn(usize) -> T + Send + Sync + 'static,
@@ -68,7 +70,7 @@ pub fn chunk_ranges(len: usize, workers: usize) -> Result<Vec<Range<usize>>, Thr
 ///
 /// - `workers == 0` is [`ThreadsError::NoWorkers`], even for empty input.
 /// - An empty `items` sums to 0.
-/// - If `f` panics, the panic reaches the caller.
+/// - If `f` panics, the panic reaches the caller with its original payload.
 pub fn concurrent_sum_by<T, F>(items: &[T], workers: usize, f: F) -> Result<u64, ThreadsError>
 where
     T: Sync,
@@ -123,7 +125,7 @@ where
 /// - Never more than `limit` calls of `f` run at the same time.
 /// - Never more than `min(limit, items.len())` threads are used.
 /// - Empty input gives empty output.
-/// - If `f` panics, the panic reaches the caller.
+/// - If `f` panics, the panic reaches the caller with its original payload.
 pub fn parallel_map_with_limit<T, U, F>(items: Vec<T>, limit: NonZeroUsize, f: F) -> Vec<U>
 where
     T: Send,

@@ -25,6 +25,11 @@ use threads::{
 /// How long any test waits for other threads before it gives up.
 const DEADLINE: Duration = Duration::from_secs(5);
 
+/// How long a test gives a wrong implementation to show itself (a call
+/// beyond the limit, a return before the workers finish). A right one
+/// costs the test this much once.
+const HOLD: Duration = Duration::from_millis(500);
+
 // ---------------------------------------------------------------- task 1
 
 #[test]
@@ -78,7 +83,9 @@ fn t1_each_worker_runs_on_a_thread_named_worker_index() {
     let names: Vec<_> = seen.iter().map(|(name, _)| name.as_deref()).collect();
     assert_eq!(
         names,
-        vec![Some("worker-0"), Some("worker-1"), Some("worker-2")]
+        vec![Some("worker-0"), Some("worker-1"), Some("worker-2")],
+        "worker i must run on a thread named worker-i, counting from 0 \
+         (thread::Builder::new().name(...))"
     );
     let ids: HashSet<ThreadId> = seen.iter().map(|&(_, id)| id).collect();
     assert_eq!(ids.len(), 3, "each worker needs a thread of its own");
@@ -122,6 +129,40 @@ fn t1_a_worker_panic_is_resumed_with_its_original_payload() {
 }
 
 #[test]
+fn t1_when_several_workers_panic_the_lowest_index_is_resumed() {
+    // Worker 3 panics first in time; worker 1 panics only after that.
+    let three_panicked = Arc::new(AtomicBool::new(false));
+    let outcome = panic::catch_unwind(|| {
+        spawn_workers(5, move |i| {
+            match i {
+                1 => {
+                    wait_until(|| three_panicked.load(Ordering::SeqCst));
+                    panic::panic_any(Boom(1));
+                }
+                3 => {
+                    three_panicked.store(true, Ordering::SeqCst);
+                    panic::panic_any(Boom(3));
+                }
+                _ => {}
+            }
+            i
+        })
+    });
+    let payload = match outcome {
+        Ok(results) => panic!("workers 1 and 3 panicked, yet spawn_workers returned {results:?}"),
+        Err(payload) => payload,
+    };
+    let resumed = payload.downcast_ref::<Boom>();
+    assert_eq!(
+        resumed,
+        Some(&Boom(1)),
+        "workers 1 and 3 panicked (3 first in time): expected worker 1's panic, the \
+         first in spawn order, got {resumed:?}; keep the first payload you meet while \
+         joining, don't overwrite it with later ones"
+    );
+}
+
+#[test]
 fn t1_a_worker_panic_is_resumed_only_after_every_worker_has_finished() {
     let panicked = Arc::new(AtomicBool::new(false));
     let release = Arc::new(AtomicBool::new(false));
@@ -160,8 +201,7 @@ fn t1_a_worker_panic_is_resumed_only_after_every_worker_has_finished() {
     );
     // Give a wrong implementation, which returns as soon as it joins the
     // panicking worker, ample time to do so. A right one cannot return here.
-    thread::sleep(Duration::from_millis(200));
-    let returned_early = caller.is_finished();
+    let returned_early = wait_for(HOLD, || caller.is_finished());
     release.store(true, Ordering::SeqCst);
     let caller_panicked = caller.join().expect("catch_unwind caught the panic");
 
@@ -188,9 +228,14 @@ fn t2_chunk_ranges_are_contiguous_balanced_and_cover_everything() {
     );
     assert_eq!(
         chunk_ranges(3, 8).expect("8 workers"),
-        vec![0..1, 1..2, 2..3]
+        vec![0..1, 1..2, 2..3],
+        "3 items for 8 workers: min(8, 3) = 3 chunks of one item, no empty ones"
     );
-    assert_eq!(chunk_ranges(0, 3).expect("3 workers"), vec![]);
+    assert_eq!(
+        chunk_ranges(0, 3).expect("3 workers"),
+        vec![],
+        "no items: no chunks"
+    );
 
     let mut cases: Vec<(usize, usize)> = (0..=40)
         .flat_map(|len| (1..=12).map(move |workers| (len, workers)))
@@ -303,6 +348,34 @@ fn t2_one_thread_per_chunk_and_never_the_callers_thread() {
 }
 
 #[test]
+fn t2_a_panic_in_f_reaches_the_caller_with_its_payload() {
+    let items: Vec<u64> = (0..100).collect();
+    for workers in [1, 4] {
+        let outcome = panic::catch_unwind(|| {
+            concurrent_sum_by(&items, workers, |&n| {
+                if n == 42 {
+                    panic::panic_any(Boom(42));
+                }
+                n
+            })
+        });
+        let payload = match outcome {
+            Ok(sum) => panic!(
+                "{workers} workers: f panicked on item 42, yet concurrent_sum_by returned \
+                 {sum:?}; a chunk's panic must reach the caller"
+            ),
+            Err(payload) => payload,
+        };
+        assert_eq!(
+            payload.downcast_ref::<Boom>(),
+            Some(&Boom(42)),
+            "{workers} workers: resume the chunk's own panic with \
+             std::panic::resume_unwind instead of starting a new one"
+        );
+    }
+}
+
+#[test]
 fn t2_chunks_are_summed_at_the_same_time() {
     let workers = 4;
     let items: Vec<u64> = (1..=40).collect();
@@ -350,7 +423,10 @@ fn t3_panics_are_reported_by_index_and_the_other_results_are_kept() {
             Ok(16),
             failure(5, "static boom"), // a literal panic: &'static str payload
             Ok(36),
-        ]
+        ],
+        "workers 2 and 5 panicked: each must be Err(WorkerPanic) at its own index with \
+         the panic's text, whether the payload is a String (2) or a &'static str (5); \
+         every other worker keeps its value"
     );
     let shown = outcomes[5]
         .as_ref()
@@ -377,7 +453,8 @@ fn t3_a_non_string_payload_gets_a_placeholder_message() {
                 message: "<non-string panic payload>".to_owned()
             }),
             Ok(2),
-        ]
+        ],
+        "a payload that is neither &str nor String gets the placeholder message"
     );
 }
 
@@ -424,7 +501,9 @@ fn t3_outcomes_are_in_spawn_order_and_on_named_threads() {
             }),
             Ok(Some("worker-2".to_owned())),
             Ok(Some("worker-3".to_owned())),
-        ]
+        ],
+        "outcomes in spawn order, whatever order the workers finished in, each on \
+         its thread worker-i, and worker 1's panic with its message"
     );
     assert!(matches!(run_isolated(0, |i| i).as_deref(), Ok([])));
 }
@@ -463,8 +542,8 @@ fn t4_at_most_limit_calls_in_flight_and_the_limit_is_reached() {
     let out = parallel_map_with_limit((0..30).collect::<Vec<u32>>(), nz(limit), |n| {
         let _call = gauge.enter();
         let met = meeting.arrive_and_wait();
-        // Stay in flight a moment, so extra concurrent calls would overlap.
-        thread::sleep(Duration::from_millis(1));
+        // Stay in flight until one call too many joins, or the hold ends.
+        gauge.hold_while_at_most(limit);
         (n + 1, met)
     });
 
@@ -485,10 +564,12 @@ fn t4_at_most_limit_calls_in_flight_and_the_limit_is_reached() {
 fn t4_never_more_threads_than_min_of_limit_and_len() {
     for (len, limit) in [(3, 8), (50, 2), (10, 1)] {
         let ids = Mutex::new(HashSet::new());
+        let gauge = InFlight::default();
         let out = parallel_map_with_limit((0..len).collect::<Vec<usize>>(), nz(limit), |n| {
             ids.lock().unwrap().insert(thread::current().id());
-            // Linger, so that every thread the map started gets some items.
-            thread::sleep(Duration::from_millis(1));
+            // Linger until a thread too many has taken an item, or the hold ends.
+            let _call = gauge.enter();
+            gauge.hold_while_at_most(limit.min(len));
             n
         });
         assert_eq!(out, (0..len).collect::<Vec<usize>>());
@@ -498,6 +579,31 @@ fn t4_never_more_threads_than_min_of_limit_and_len() {
             "{len} items with limit {limit} ran on {threads} threads"
         );
     }
+}
+
+#[test]
+fn t4_a_panic_in_f_reaches_the_caller_with_its_payload() {
+    let outcome = panic::catch_unwind(|| {
+        parallel_map_with_limit((0..40).collect::<Vec<usize>>(), nz(3), |n| {
+            if n == 17 {
+                panic::panic_any(Boom(17));
+            }
+            n
+        })
+    });
+    let payload = match outcome {
+        Ok(out) => panic!(
+            "f panicked on item 17, yet parallel_map_with_limit returned {} values",
+            out.len()
+        ),
+        Err(payload) => payload,
+    };
+    assert_eq!(
+        payload.downcast_ref::<Boom>(),
+        Some(&Boom(17)),
+        "resume the call's own panic with std::panic::resume_unwind; a panic of \
+         your own (an expect on a missing result, say) hides what went wrong"
+    );
 }
 
 #[test]
@@ -517,7 +623,7 @@ fn t4_parallel_map_is_bounded_by_available_parallelism() {
     let out = parallel_map((0..len).collect::<Vec<usize>>(), |n| {
         let _call = gauge.enter();
         let met = meeting.arrive_and_wait();
-        thread::sleep(Duration::from_millis(1));
+        gauge.hold_while_at_most(cores);
         (n.to_string(), met)
     });
 
@@ -546,7 +652,12 @@ fn nz(n: usize) -> NonZeroUsize {
 
 /// Polls `done` until it is true or [`DEADLINE`] passes; returns the last answer.
 fn wait_until(done: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
+    wait_for(DEADLINE, done)
+}
+
+/// Polls `done` until it is true or `limit` passes; returns the last answer.
+fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
     while !done() {
         if Instant::now() >= deadline {
             return false;
@@ -652,19 +763,41 @@ impl Rendezvous {
 /// Tracks how many calls are running now and the most that ever ran at once.
 #[derive(Default)]
 struct InFlight {
-    now: AtomicUsize,
-    max: AtomicUsize,
+    /// (running now, most at once)
+    counts: Mutex<(usize, usize)>,
+    changed: Condvar,
+    /// Set once a hold has expired: later holds pass straight through.
+    released: AtomicBool,
 }
 
 impl InFlight {
     fn enter(&self) -> InFlightCall<'_> {
-        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max.fetch_max(now, Ordering::SeqCst);
+        let mut counts = self.counts.lock().unwrap();
+        counts.0 += 1;
+        counts.1 = counts.1.max(counts.0);
+        self.changed.notify_all();
         InFlightCall(self)
     }
 
+    /// Stays in flight while at most `limit` calls are, for up to [`HOLD`]:
+    /// an implementation that lets one call too many start shows it here,
+    /// whatever the scheduler does. After the first expiry nobody waits.
+    fn hold_while_at_most(&self, limit: usize) {
+        let deadline = Instant::now() + HOLD;
+        let mut counts = self.counts.lock().unwrap();
+        while counts.0 <= limit && !self.released.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if now >= deadline {
+                self.released.store(true, Ordering::SeqCst);
+                self.changed.notify_all();
+                break;
+            }
+            counts = self.changed.wait_timeout(counts, deadline - now).unwrap().0;
+        }
+    }
+
     fn max(&self) -> usize {
-        self.max.load(Ordering::SeqCst)
+        self.counts.lock().unwrap().1
     }
 }
 
@@ -673,6 +806,8 @@ struct InFlightCall<'a>(&'a InFlight);
 
 impl Drop for InFlightCall<'_> {
     fn drop(&mut self) {
-        self.0.now.fetch_sub(1, Ordering::SeqCst);
+        let mut counts = self.0.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.0 -= 1;
+        self.0.changed.notify_all();
     }
 }
