@@ -20,13 +20,16 @@
 
 #![cfg(not(loom))]
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write};
 use std::ops::Deref;
+use std::path::Path;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use simfs::{Fs, FsFile, OpenOptions, RealFs};
 
 use group_commit::{
     CommitError, Config, FileSyncer, GroupCommit, Lsn, SyncPerWrite, Syncer, decode_records,
@@ -370,6 +373,17 @@ fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Creates `path` on the real disk, through the same seam as the tests that
+/// cut the power (`tests/power_loss.rs`).
+fn create_on_disk(path: &Path) -> Box<dyn FsFile> {
+    RealFs
+        .open(
+            path,
+            OpenOptions::new().write(true).create(true).truncate(true),
+        )
+        .expect("create the log file")
+}
+
 /// Starts a group-commit log on a fresh [`MemDisk`].
 fn mem_log(plan: Plan, config: Config) -> (Arc<MemDisk>, Log) {
     let (disk, sink, syncer) = MemDisk::new(plan);
@@ -531,8 +545,8 @@ fn t1_a_failed_write_is_reported_and_not_synced() {
 fn t1_file_syncer_syncs_a_real_file() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("wal.log");
-    let file = File::create(&path).expect("create the log file");
-    let syncer = FileSyncer::new(&file).expect("clone the file handle");
+    let file = create_on_disk(&path);
+    let syncer = FileSyncer::new(&*file).expect("clone the file handle");
     let log = Arc::new(SyncPerWrite::new(file, syncer));
     for i in 1..=3u64 {
         assert!(matches!(per_write_now(&log, format!("r{i}").as_bytes()), Ok(Lsn(n)) if n == i));
@@ -687,8 +701,8 @@ fn t2_a_real_file_gets_every_record_in_lsn_order() {
     const WRITES: usize = 10;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("wal.log");
-    let file = File::create(&path).expect("create the log file");
-    let syncer = FileSyncer::new(&file).expect("clone the file handle");
+    let file = create_on_disk(&path);
+    let syncer = FileSyncer::new(&*file).expect("clone the file handle");
     let log = GroupCommit::new(file, syncer, Config::default()).expect("start the log");
     let log = Log(Some(Arc::new(log)));
     let writer = Arc::clone(&log);

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use group_commit::{Config, FileSyncer, GroupCommit, SyncPerWrite, Syncer};
+use simfs::{Fs, OpenOptions, RealFs};
 
 const WRITERS: [usize; 4] = [1, 8, 64, 128];
 const PAYLOAD: [u8; 100] = [0x5a; 100];
@@ -113,8 +114,11 @@ fn open(
 ) -> io::Result<(Box<dyn Write + Send>, Timed)> {
     let (sink, syncer): (Box<dyn Write + Send>, Box<dyn Syncer>) = match disk {
         Disk::Fsync => {
-            let file = File::create(dir.join("bench.wal"))?;
-            let syncer = FileSyncer::new(&file)?;
+            let file = RealFs.open(
+                &dir.join("bench.wal"),
+                OpenOptions::new().write(true).create(true).truncate(true),
+            )?;
+            let syncer = FileSyncer::new(&*file)?;
             (Box::new(file), Box::new(syncer))
         }
         Disk::Sleep1ms => (Box::new(io::sink()), Box::new(sleep_1ms)),

@@ -1,7 +1,8 @@
 //! What makes written bytes durable.
 
-use std::fs::File;
 use std::io;
+
+use simfs::FsFile;
 
 /// Makes everything written to the log so far durable.
 ///
@@ -25,17 +26,18 @@ where
     }
 }
 
-/// The real syncer: [`File::sync_data`] (`fdatasync(2)` on Linux) on the
-/// log file.
+/// The real syncer: [`FsFile::sync_data`] (`fdatasync(2)` on Linux) on the
+/// log file, opened through the [`simfs`] seam (the real disk, or the
+/// simulated one of the power-loss tests).
 #[derive(Debug)]
 pub struct FileSyncer {
-    file: File,
+    file: Box<dyn FsFile>,
 }
 
 impl FileSyncer {
     /// A syncer for `file`. It keeps its own handle
-    /// ([`File::try_clone`]), so the log can own `file` as its sink.
-    pub fn new(file: &File) -> io::Result<Self> {
+    /// ([`FsFile::try_clone`]), so the log can own `file` as its sink.
+    pub fn new(file: &dyn FsFile) -> io::Result<Self> {
         Ok(Self {
             file: file.try_clone()?,
         })
