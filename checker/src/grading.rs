@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::libtest::{self, TestResult, Verdict};
@@ -150,9 +150,18 @@ pub struct RunOptions {
     /// Overrides the manifest's per-test timeout.
     pub timeout: Option<Duration>,
     /// Limits for untrusted test processes (the grader), with the folder
-    /// that holds each worker's private temporary directory.
+    /// that holds each worker's private temporary directory. With a
+    /// sandbox, a test that cannot be started is the grader's error.
     pub sandbox: Option<(Sandbox, PathBuf)>,
+    /// The grader's sandboxed cargo launcher (see `StagePlan`).
+    pub sandboxed_cargo: Option<PathBuf>,
+    /// The tests each stage must run, listed from the pristine course; the
+    /// student's binaries are then never asked for their own list.
+    pub expected: Option<Arc<TestLists>>,
 }
+
+/// Per (lesson, stage): each test target's name and its tests' names.
+pub type TestLists = BTreeMap<(String, Stage), Vec<(String, Vec<String>)>>;
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -163,6 +172,8 @@ impl Default for RunOptions {
             jobs,
             timeout: None,
             sandbox: None,
+            sandboxed_cargo: None,
+            expected: None,
         }
     }
 }
@@ -182,6 +193,7 @@ pub fn run_stage(
         package,
         stage,
         timeout: opts.timeout,
+        sandboxed_cargo: opts.sandboxed_cargo.as_deref(),
     };
     let mut run = StageRun {
         lesson: lesson.id.clone(),
@@ -213,9 +225,25 @@ pub fn run_stage(
         }
     };
 
+    let listed = match opts
+        .expected
+        .as_ref()
+        .map(|e| e.get(&(lesson.id.clone(), stage)))
+    {
+        Some(Some(lists)) => lists.clone(),
+        Some(None) => bail!(
+            "no trusted test list for {} in the {stage} stage",
+            lesson.id
+        ),
+        None => list_tests(&plan, &targets, opts.sandbox.as_ref())?,
+    };
     let mut jobs = Vec::new();
-    for target in &targets {
-        for name in libtest::list(plan.harness(target, None)?)? {
+    for (target_name, names) in listed {
+        let target = targets
+            .iter()
+            .find(|t| t.name == target_name)
+            .with_context(|| format!("the build made no `{target_name}` test binary"))?;
+        for name in names {
             match lesson.task_of(&name) {
                 Some(task) => jobs.push(Job {
                     task,
@@ -236,6 +264,17 @@ pub fn run_stage(
 
     let mut by_task: BTreeMap<&str, Vec<TestRecord>> = BTreeMap::new();
     for (job, result) in jobs.iter().zip(results) {
+        // Under the grader's sandbox, a test that cannot be started is the
+        // grader's failure, never the student's.
+        let result = match result {
+            Err(e) if opts.sandbox.is_some() => {
+                return Err(e.context(format!(
+                    "the grader could not run {} of {}; no grade was given",
+                    job.name, lesson.id
+                )));
+            }
+            result => result,
+        };
         let result = result.unwrap_or_else(|e| TestResult {
             name: job.name.clone(),
             verdict: Verdict::Crashed,
@@ -261,6 +300,34 @@ pub fn run_stage(
         })
         .collect();
     Ok(run)
+}
+
+/// Each target's tests, as its harness lists them (`--list`), run in the
+/// sandbox when there is one. The grader lists the pristine stub's
+/// binaries only.
+pub fn list_tests(
+    plan: &StagePlan<'_>,
+    targets: &[Target],
+    sandbox: Option<&(Sandbox, PathBuf)>,
+) -> Result<Vec<(String, Vec<String>)>> {
+    let worker = sandbox
+        .filter(|_| plan.stage != Stage::Miri)
+        .map(|(sb, tmp)| sb.for_worker(0, tmp))
+        .transpose()?;
+    let mut lists = Vec::new();
+    for target in targets {
+        let harness = plan.harness(target, None)?;
+        let listed = match &worker {
+            Some(sb) => {
+                let listed = libtest::list(sb.wrap(&harness));
+                sb.clean_up()?;
+                listed
+            }
+            None => libtest::list(harness),
+        };
+        lists.push((target.name.clone(), listed?));
+    }
+    Ok(lists)
 }
 
 struct Job<'a> {
@@ -294,19 +361,25 @@ fn run_jobs(
                     let Some(job) = jobs.get(i) else { break };
                     let result = match &worker_box {
                         Err(e) => Err(anyhow::anyhow!("cannot set up the sandbox: {e:#}")),
-                        Ok(sb) => {
-                            plan.harness(&job.target, Some(job.task))
-                                .and_then(|mut command| {
-                                    if let Some(sb) = sb {
-                                        sb.apply(&mut command);
-                                    }
-                                    let result = libtest::run(command, &job.name, plan.timeout());
-                                    match sb.as_ref().map(Sandbox::clean_up) {
-                                        Some(Err(e)) => Err(e),
-                                        _ => result,
-                                    }
-                                })
-                        }
+                        Ok(sb) => plan
+                            .harness(&job.target, Some(job.task))
+                            .and_then(|command| {
+                                let command = match sb {
+                                    Some(sb) => sb.wrap(&command),
+                                    None => command,
+                                };
+                                let result =
+                                    libtest::run(command, &job.name, plan.timeout()).map(|r| {
+                                        match sb.as_ref().and_then(|sb| sb.jail.as_ref()) {
+                                            Some(_) => signal_through_jail(r),
+                                            None => r,
+                                        }
+                                    });
+                                match sb.as_ref().map(Sandbox::clean_up) {
+                                    Some(Err(e)) => Err(e),
+                                    _ => result,
+                                }
+                            }),
                     };
                     slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
                 }
@@ -319,6 +392,33 @@ fn run_jobs(
         .into_iter()
         .map(|slot| slot.unwrap_or_else(|| Err(anyhow::anyhow!("the test was never run"))))
         .collect()
+}
+
+/// bubblewrap reports a child killed by signal N as status 128 + N: a
+/// crash, not a failing exit.
+fn signal_through_jail(result: TestResult) -> TestResult {
+    let signal = result
+        .detail
+        .strip_prefix("the process exited with status ")
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|code| code.parse::<i32>().ok())
+        .map(|code| code - 128)
+        .filter(|s| (1..32).contains(s));
+    match (result.verdict, signal) {
+        (Verdict::Failed, Some(signal)) => {
+            let tail = result.detail.split_once('\n').map_or("", |(_, t)| t);
+            let detail = format!(
+                "the test process was killed by {}\n{tail}",
+                crate::process::signal_name(signal)
+            );
+            TestResult {
+                verdict: Verdict::Crashed,
+                detail: detail.trim_end().to_string(),
+                ..result
+            }
+        }
+        _ => result,
+    }
 }
 
 fn record(binary: &str, result: TestResult) -> TestRecord {

@@ -121,6 +121,9 @@ enum Command {
         /// Regrade students already graded in REPORT_DIR.
         #[arg(long)]
         fresh: bool,
+        /// Wall-clock and CPU limit of one sandboxed build, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        build_timeout: u64,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -199,6 +202,11 @@ fn parse_stage(text: &str) -> Result<Stage, String> {
 }
 
 fn main() -> ExitCode {
+    // The grader runs cargo through this entry, so builds run sandboxed.
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == sandbox::EXEC_ENTRY) {
+        return sandbox::exec_entry(args.collect());
+    }
     let cli = Cli::parse();
     // Tests run in process groups of their own, out of the terminal's reach:
     // on Ctrl-C, stop them before leaving.
@@ -250,6 +258,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lessons,
             work,
             fresh,
+            build_timeout,
             run,
         } => grade::run(
             root,
@@ -259,6 +268,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 lessons,
                 work,
                 fresh,
+                build_timeout: std::time::Duration::from_secs(build_timeout),
                 run: run.options(),
             },
         ),

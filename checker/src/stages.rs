@@ -45,10 +45,21 @@ pub struct StagePlan<'a> {
     pub stage: Stage,
     /// Overrides the manifest's timeout.
     pub timeout: Option<Duration>,
+    /// The grader's sandboxed cargo (a folder holding a `cargo` launcher),
+    /// through which the test and loom stages build.
+    pub sandboxed_cargo: Option<&'a std::path::Path>,
 }
 
 impl StagePlan<'_> {
     fn build_options(&self) -> BuildOptions {
+        let mut options = self.stage_build_options();
+        if let Some(launcher) = self.sandboxed_cargo.filter(|_| self.stage != Stage::Miri) {
+            crate::sandbox::route_cargo(&mut options, launcher);
+        }
+        options
+    }
+
+    fn stage_build_options(&self) -> BuildOptions {
         match self.stage {
             Stage::Test | Stage::Bench => BuildOptions::default(),
             Stage::Loom => BuildOptions {

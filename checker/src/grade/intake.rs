@@ -102,6 +102,32 @@ pub fn unpack(submission: &Submission, scratch: &Path) -> Result<PathBuf> {
     Ok(scratch.to_path_buf())
 }
 
+/// Every symbolic link in `dir` (itself included), relative to it, found
+/// without following any.
+pub fn links(dir: &Path) -> Vec<PathBuf> {
+    fn walk(root: &Path, path: &Path, found: &mut Vec<PathBuf>) {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return;
+        };
+        if meta.file_type().is_symlink() {
+            let relative = path.strip_prefix(root).unwrap_or(path);
+            found.push(if relative.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                relative.to_path_buf()
+            });
+        } else if meta.is_dir() {
+            for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                walk(root, &entry.path(), found);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(dir, dir, &mut found);
+    found.sort();
+    found
+}
+
 /// A relative path made only of normal components, or `None`.
 fn safe_relative(path: &Path) -> Option<PathBuf> {
     let mut clean = PathBuf::new();

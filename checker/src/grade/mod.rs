@@ -2,6 +2,7 @@
 //! tests, in a sandbox, and writes CSV, JSON, Gradescope and Markdown reports.
 
 mod intake;
+mod isolation;
 mod output;
 mod scratch;
 mod tamper;
@@ -10,15 +11,16 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::grading::{self, RunOptions, StageRun, TaskStatus, TestRecord};
 use crate::manifest::{Lesson, Stage};
 use crate::sandbox::Sandbox;
-use crate::stages::StagePlan;
+use crate::stages::{Prepared, StagePlan};
 use crate::state::fingerprint;
 use crate::workspace::Workspace;
 
@@ -35,6 +37,8 @@ pub struct GradeArgs {
     pub work: Option<PathBuf>,
     /// Regrade students whose results are already in `out`.
     pub fresh: bool,
+    /// Wall-clock (and CPU) limit of one build.
+    pub build_timeout: Duration,
     pub run: RunOptions,
 }
 
@@ -105,8 +109,12 @@ pub fn run(root: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
     let out = args.out.canonicalize()?;
     let work = work_dir(&args, &out)?;
     let scratch = scratch::Scratch::create(&pristine, &work.join("course"), &out)?;
-    point_cargo_at(&scratch.root, &work.join("target"))?;
-    let ws = Workspace::open(Some(&scratch.root))?;
+    let target = work.join("target");
+    point_cargo_at(&scratch.root, &target)?;
+    let mut ws = Workspace::open(Some(&scratch.root))?;
+    // Never an inherited CARGO_TARGET_DIR: the scratch builds into its own.
+    crate::cargo::register_target_dir(&scratch.root, &target);
+    ws.target_dir = target;
 
     // As root, tests run under a range of uids that no other grader on this
     // machine uses at the same time; the slot is held until the run ends.
@@ -116,18 +124,30 @@ pub fn run(root: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
         None
     };
     let mut run_opts = args.run.clone();
-    run_opts.jobs = run_opts.jobs.min(64);
-    if run_opts.sandbox.is_none() {
-        let longest = ws
-            .course
-            .course
-            .default_timeout_secs
-            .max(run_opts.timeout.map_or(0, |t| t.as_secs()));
-        let mut sandbox = Sandbox::new(longest * 2 + 10);
-        sandbox.preload = build_exit_guard(&ws);
-        sandbox.uid = uid_slot.as_ref().map(|slot| slot.base);
-        run_opts.sandbox = Some((sandbox, work.join("tmp")));
+    run_opts.jobs = run_opts.jobs.clamp(1, 62);
+    let longest = ws
+        .course
+        .course
+        .default_timeout_secs
+        .max(run_opts.timeout.map_or(0, |t| t.as_secs()));
+    let isolation = isolation::Setup {
+        ws: &ws,
+        work: &work,
+        slot: uid_slot.as_ref(),
+        jobs: run_opts.jobs,
+        test_cpu_secs: longest * 2 + 10,
+        build_secs: args.build_timeout.as_secs().max(1),
+        guard: build_exit_guard(&pristine, &work)?,
     }
+    .run()?;
+    println!("isolation: {}", isolation.summary);
+    run_opts.sandbox = Some((isolation.tests.clone(), work.join("tmp")));
+    run_opts.sandboxed_cargo = Some(isolation.launcher.clone());
+    // The tests to run come from the pristine stubs, built and listed in
+    // the sandbox; a student's binary is never asked for its own list.
+    scratch.load_student(&pristine, None)?;
+    run_opts.expected = Some(Arc::new(trusted_lists(&ws, &lessons, &run_opts)?));
+
     let progress = Progress::new(submissions.len() * lessons.len());
     let mut grades = Vec::new();
     for submission in &submissions {
@@ -153,15 +173,26 @@ pub fn run(root: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
         .iter()
         .flat_map(|slot| (0..run_opts.jobs as u32).map(move |i| slot.base + i))
         .collect();
-    output::write_all(&out, &pristine, &lessons, &grades, &uids)?;
+    output::write_all(
+        &out,
+        &pristine,
+        &lessons,
+        &grades,
+        &uids,
+        &isolation.summary,
+    )?;
     println!("{}", output::summary_line(&grades, &out));
     Ok(ExitCode::SUCCESS)
 }
 
 /// As root, test processes run under other uids, which must be able to
 /// reach the test binaries: the work area then lives in a world-traversable
-/// folder, not inside a private temporary directory.
+/// folder, not inside a private temporary directory. A folder that exists
+/// already must be the grader's own: not a link, owned by this user, and
+/// writable by nobody else (someone else's folder could hold a planted
+/// target directory or exit guard).
 fn work_dir(args: &GradeArgs, out: &Path) -> Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     let dir = match &args.work {
         Some(dir) => dir.clone(),
         None if Sandbox::is_root() => {
@@ -172,40 +203,109 @@ fn work_dir(args: &GradeArgs, out: &Path) -> Result<PathBuf> {
         }
         None => out.join("work"),
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    if Sandbox::is_root() {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o755).create(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(e).with_context(|| format!("cannot create {}", dir.display()));
+        }
+        _ => {}
+    }
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    for sub in [dir.clone(), dir.join("guard")] {
+        let Ok(meta) = std::fs::symlink_metadata(&sub) else {
+            continue;
+        };
+        if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o022 != 0 {
+            bail!(
+                "refusing the work folder {}: it is not the grader's own (a link, owned by uid {}, or writable by others: mode {:o}); remove it or pass another --work",
+                sub.display(),
+                meta.uid(),
+                meta.mode() & 0o7777
+            );
+        }
     }
     Ok(dir)
 }
 
-/// Builds the exit guard (`grading/exit-guard`), which makes an `exit` on a
-/// test's thread fail the test, and returns the library to preload.
-fn build_exit_guard(ws: &Workspace) -> Option<PathBuf> {
+/// Builds the exit guard (`grading/exit-guard`) from the pristine course
+/// into a folder of the grader's own, and returns the library to preload.
+/// It makes an `exit` or `exec` that is not libtest finishing fail the test.
+fn build_exit_guard(pristine: &Workspace, work: &Path) -> Result<Option<PathBuf>> {
     const PACKAGE: &str = "exit-guard";
-    if !ws.packages.contains_key(PACKAGE) {
+    if !pristine.packages.contains_key(PACKAGE) {
         eprintln!(
             "note: this course has no `{PACKAGE}` package; std::process::exit(0) is then caught only by the ok-line check"
         );
-        return None;
+        return Ok(None);
     }
+    let target = work.join("guard");
     let mut command = crate::cargo::BuildOptions {
         release: true,
+        target_dir: Some(target.clone()),
         ..Default::default()
     }
-    .cargo(&ws.root, PACKAGE, "build");
+    .cargo(&pristine.root, PACKAGE, "build");
     command.arg("-q");
-    match command.status() {
-        Ok(status) if status.success() => {
-            Some(ws.target_dir.join("release").join("libexit_guard.so")).filter(|p| p.is_file())
+    let status = command.status().context("cannot start cargo")?;
+    let library = target.join("release").join("libexit_guard.so");
+    if !status.success() || !library.is_file() {
+        bail!("building the grader's `{PACKAGE}` failed; see cargo's output above");
+    }
+    Ok(Some(library))
+}
+
+/// Builds every graded lesson's pristine stub in each required stage and
+/// lists its tests in the sandbox: the names every student must pass.
+fn trusted_lists(
+    ws: &Workspace,
+    lessons: &[&Lesson],
+    opts: &RunOptions,
+) -> Result<grading::TestLists> {
+    let mut lists = grading::TestLists::new();
+    for lesson in lessons {
+        for &stage in lesson.stages.iter().filter(|s| s.is_required()) {
+            let plan = exercise_plan(ws, lesson, stage, opts);
+            let targets = match plan.prepare()? {
+                Prepared::Ready(targets) => targets,
+                Prepared::CompileError(errors) => bail!(
+                    "the pristine stub of {} does not build in the grader's sandbox ({stage} stage):\n{}",
+                    lesson.id,
+                    errors.join("\n")
+                ),
+                Prepared::Skipped(_) => continue,
+            };
+            let listed =
+                grading::list_tests(&plan, &targets, opts.sandbox.as_ref()).with_context(|| {
+                    format!(
+                        "the grader cannot list the pristine tests of {} in its sandbox",
+                        lesson.id
+                    )
+                })?;
+            lists.insert((lesson.id.clone(), stage), listed);
         }
-        _ => {
-            eprintln!(
-                "warning: building `{PACKAGE}` failed; std::process::exit(0) is then caught only by the ok-line check"
-            );
-            None
-        }
+    }
+    Ok(lists)
+}
+
+/// The stage plan for a lesson's exercise crate (the student's code, or
+/// the stub), built through the sandboxed cargo.
+fn exercise_plan<'a>(
+    ws: &'a Workspace,
+    lesson: &'a Lesson,
+    stage: Stage,
+    opts: &'a RunOptions,
+) -> StagePlan<'a> {
+    StagePlan {
+        ws,
+        lesson,
+        package: &lesson.exercise,
+        stage,
+        timeout: opts.timeout,
+        sandboxed_cargo: opts.sandboxed_cargo.as_deref(),
     }
 }
 
@@ -270,6 +370,21 @@ fn grade_student(
         .map(|l| l.id.as_str())
         .collect();
     let exercises = match intake::unpack(submission, &work.join("unpacked")) {
+        Ok(dir) if !intake::links(&dir).is_empty() => {
+            let links = intake::links(&dir);
+            for link in &links {
+                grade.findings.push(Finding {
+                    lesson: "-".to_string(),
+                    kind: FindingKind::Symlink,
+                    detail: format!("refused the symbolic link {}", link.display()),
+                });
+            }
+            grade.error = Some(format!(
+                "the submission holds {} symbolic link(s); links are refused, nothing was graded",
+                links.len()
+            ));
+            None
+        }
         Ok(dir) => {
             let found = intake::find_exercises(&dir, &ids);
             if found.is_none() {
@@ -324,13 +439,7 @@ fn grade_lesson(
             break;
         }
         // Build first, timed on its own: the report compares build costs.
-        let plan = StagePlan {
-            ws,
-            lesson,
-            package: &lesson.exercise,
-            stage,
-            timeout: opts.timeout,
-        };
+        let plan = exercise_plan(ws, lesson, stage, opts);
         let started = Instant::now();
         plan.prepare()?;
         build += started.elapsed();
@@ -338,7 +447,9 @@ fn grade_lesson(
         stages.insert(stage, stage_word(&run).to_string());
         runs.push(run);
     }
-    let compile_error = runs.iter().find_map(|r| r.compile_errors.first().cloned());
+    let compile_error = runs
+        .iter()
+        .find_map(|r| r.compile_errors.first().map(|e| output::cap_chars(e)));
     let tasks: Vec<GradedTask> = lesson
         .tasks
         .iter()
@@ -360,6 +471,10 @@ fn grade_lesson(
             let tests: Vec<TestRecord> = results
                 .iter()
                 .flat_map(|(_, t)| t.tests.iter().cloned())
+                .map(|t| TestRecord {
+                    detail: output::cap_chars(&t.detail),
+                    ..t
+                })
                 .collect();
             GradedTask {
                 prefix: task.prefix.clone(),
@@ -371,7 +486,7 @@ fn grade_lesson(
                 duration_ms: tests.iter().map(|t| t.duration_ms).sum(),
                 failure: result
                     .and_then(|r| r.tests.iter().find(|t| t.verdict.is_bad()))
-                    .map(|t| format!("{}: {}", t.name, t.detail))
+                    .map(|t| output::cap_chars(&format!("{}: {}", t.name, t.detail)))
                     .or_else(|| {
                         (status == TaskStatus::CompileError)
                             .then(|| "the crate does not compile".to_string())

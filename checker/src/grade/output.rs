@@ -18,11 +18,13 @@ pub fn write_all(
     lessons: &[&Lesson],
     grades: &[StudentGrade],
     uids: &[u32],
+    isolation: &str,
 ) -> Result<()> {
     write_csv(&out.join("grades.csv"), lessons, grades)?;
     let json = json!({
         "course": pristine.course.course.title,
         "checker_version": env!("CARGO_PKG_VERSION"),
+        "isolation": isolation,
         "sandbox_uids": uids,
         "lessons": lessons.iter().map(|l| json!({
             "id": l.id,
@@ -46,8 +48,51 @@ pub fn write_all(
     }
     write(
         &out.join("report.md"),
-        &report(&pristine.course.course.title, lessons, grades),
+        &report(&pristine.course.course.title, lessons, grades, isolation),
     )
+}
+
+/// The most characters of a failure, a compiler error or a test's output
+/// kept in the reports.
+pub const DETAIL_CHARS: usize = 2000;
+
+/// `text` cut to [`DETAIL_CHARS`] characters, saying so when cut.
+pub fn cap_chars(text: &str) -> String {
+    match text.char_indices().nth(DETAIL_CHARS) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}\n[... cut at {DETAIL_CHARS} characters]", &text[..at]),
+    }
+}
+
+/// Text that stays inside one Markdown table cell and renders as itself:
+/// no line breaks or control characters, no table pipes, no HTML, no
+/// emphasis, links or code spans.
+pub fn md_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A CSV field a spreadsheet will not run as a formula.
+fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
@@ -63,7 +108,7 @@ fn write_csv(path: &Path, lessons: &[&Lesson], grades: &[StudentGrade]) -> Resul
     header.extend(["total", "max", "findings", "error"].map(str::to_string));
     writer.write_record(&header)?;
     for grade in grades {
-        let mut row = vec![grade.student.clone()];
+        let mut row = vec![csv_text(&grade.student)];
         for lesson in lessons {
             let points = grade
                 .lessons
@@ -75,7 +120,7 @@ fn write_csv(path: &Path, lessons: &[&Lesson], grades: &[StudentGrade]) -> Resul
         row.push(grade.points.to_string());
         row.push(grade.max_points.to_string());
         row.push(grade.findings.len().to_string());
-        row.push(grade.error.clone().unwrap_or_default());
+        row.push(csv_text(&grade.error.clone().unwrap_or_default()));
         writer.write_record(&row)?;
     }
     writer
@@ -123,7 +168,7 @@ pub fn gradescope(grade: &StudentGrade) -> serde_json::Value {
 
 /// The instructor's page: totals, the distribution, tasks hardest first,
 /// findings, and what the run cost.
-fn report(title: &str, lessons: &[&Lesson], grades: &[StudentGrade]) -> String {
+fn report(title: &str, lessons: &[&Lesson], grades: &[StudentGrade], isolation: &str) -> String {
     let max: u32 = lessons.iter().map(|l| l.max_points()).sum();
     let mut totals: Vec<u32> = grades.iter().map(|g| g.points).collect();
     totals.sort_unstable();
@@ -139,6 +184,7 @@ fn report(title: &str, lessons: &[&Lesson], grades: &[StudentGrade]) -> String {
         grades.len(),
         lessons.len()
     );
+    md.push_str(&format!("Isolation: {}.\n\n", md_cell(isolation)));
     md.push_str(&format!(
         "Mean {mean:.1}, median {median:.1}, lowest {}, highest {}.\n\n",
         totals.first().unwrap_or(&0),
@@ -215,7 +261,9 @@ fn report(title: &str, lessons: &[&Lesson], grades: &[StudentGrade]) -> String {
     for grade in grades {
         md.push_str(&format!(
             "| {} | {}/{} |",
-            grade.student, grade.points, grade.max_points
+            md_cell(&grade.student),
+            grade.points,
+            grade.max_points
         ));
         for lesson in lessons {
             let cell =
@@ -235,7 +283,7 @@ fn report(title: &str, lessons: &[&Lesson], grades: &[StudentGrade]) -> String {
         md.push_str(&format!(
             " {} | {} |\n",
             grade.findings.len(),
-            grade.error.as_deref().unwrap_or("")
+            md_cell(grade.error.as_deref().unwrap_or(""))
         ));
     }
 
@@ -251,10 +299,10 @@ fn report(title: &str, lessons: &[&Lesson], grades: &[StudentGrade]) -> String {
         for (grade, finding) in findings {
             md.push_str(&format!(
                 "| {} | {} | {} | {} |\n",
-                grade.student,
-                finding.lesson,
+                md_cell(&grade.student),
+                md_cell(&finding.lesson),
                 kind_name(finding.kind),
-                finding.detail
+                md_cell(&finding.detail)
             ));
         }
     }
@@ -272,6 +320,7 @@ fn kind_name(kind: FindingKind) -> &'static str {
         FindingKind::ProcMacro => "proc-macro",
         FindingKind::ChangedOutsideSrc => "changed outside src/",
         FindingKind::SuspiciousCode => "suspicious code",
+        FindingKind::Symlink => "symbolic link",
     }
 }
 

@@ -1,6 +1,9 @@
 //! The scratch workspace: a copy of the instructor's pristine course into
 //! which each student's `src/` folders are placed, one student at a time.
 //!
+//! It holds no reference solutions, no grader, no book and no reports:
+//! only what the graded lessons build from, so there is nothing to copy.
+//!
 //! Its path never changes between students, so cargo rebuilds only the
 //! lesson crates whose sources changed, and the dependencies (in the shared
 //! target directory) compile once for the whole class.
@@ -20,8 +23,10 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Copies the pristine course to `dir` (skipping build output, VCS data,
-    /// the checker's state and `skip`, the grader's own output folder).
+    /// Copies the pristine course to `dir`, skipping build output, VCS
+    /// data, the checker's state, `skip` (the grader's own output folder)
+    /// and the folders no lesson builds from (`solutions`, `checker`,
+    /// `grading`, `book`), and drops those from the workspace's members.
     pub fn create(pristine: &Workspace, dir: &Path, skip: &Path) -> Result<Scratch> {
         if dir.exists() {
             std::fs::remove_dir_all(dir)
@@ -32,13 +37,17 @@ impl Scratch {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            path.starts_with(skip)
+            let unneeded = path.parent() == Some(pristine.root.as_path())
+                && ["solutions", "checker", "grading", "book"].contains(&name.as_str());
+            unneeded
+                || path.starts_with(skip)
                 || name == "target"
                 || name == ".git"
                 || name == ".checker"
                 || path.ends_with("book/book")
         };
         copy_tree(&pristine.root, dir, &ignore, u64::MAX)?;
+        keep_present_members(&dir.join("Cargo.toml"))?;
         Ok(Scratch {
             root: dir.to_path_buf(),
         })
@@ -78,6 +87,36 @@ impl Scratch {
         }
         Ok(taken)
     }
+}
+
+/// Drops from `members` and `default-members` every folder that is not in
+/// the scratch copy (the reference solutions, the grader).
+fn keep_present_members(manifest: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("cannot parse {}", manifest.display()))?;
+    let root = manifest.parent().unwrap_or(Path::new("."));
+    if let Some(workspace) = doc.get_mut("workspace").and_then(|w| w.as_table_mut()) {
+        for key in ["members", "default-members"] {
+            if let Some(list) = workspace.get_mut(key).and_then(|m| m.as_array_mut()) {
+                list.retain(|m| {
+                    m.as_str()
+                        .is_some_and(|p| root.join(p).join("Cargo.toml").is_file())
+                });
+            }
+        }
+        let no_defaults = workspace
+            .get("default-members")
+            .and_then(|m| m.as_array())
+            .is_some_and(|a| a.is_empty());
+        if no_defaults {
+            workspace.remove("default-members");
+        }
+    }
+    std::fs::write(manifest, doc.to_string())
+        .with_context(|| format!("cannot write {}", manifest.display()))
 }
 
 /// Copies regular files and folders from `from` to `to`; links, special

@@ -26,6 +26,8 @@ pub enum FindingKind {
     ProcMacro,
     ChangedOutsideSrc,
     SuspiciousCode,
+    /// A symbolic link in the submission (refused before any is followed).
+    Symlink,
 }
 
 /// Patterns in `src/` that can fake or dodge a test result, with what they mean.
