@@ -99,7 +99,9 @@ impl Cancellable {
     /// Waits for both stages to end and returns what they delivered.
     ///
     /// It does not hang up on its own: stop the pipeline (or let the source
-    /// run dry and drain the output) first.
+    /// run dry and drain the output) first. A panicked stage (a panicking
+    /// source takes the generator down) is [`ChannelsError::Panicked`] with
+    /// that stage's name.
     pub fn join(self) -> Result<StageCounts, ChannelsError> {
         todo!("task 5: join both threads")
     }

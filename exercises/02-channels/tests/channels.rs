@@ -401,6 +401,24 @@ fn t2_stages_stop_when_downstream_hangs_up() {
     );
 }
 
+#[test]
+fn t2_a_panicking_stage_is_reported_by_name() {
+    // The input fails half-way: the generator's thread panics, its sender is
+    // dropped, and the later stages end as if the input had simply run out.
+    let values = (0..10u32).inspect(|&n| assert!(n != 5, "the input is corrupt at {n}"));
+    let outcome = within(
+        "run_pipeline with a failing input",
+        "a stage that panics drops its sender, so the others still end",
+        move || run_pipeline(values, 1),
+    );
+    assert!(
+        matches!(outcome, Err(ChannelsError::Panicked { stage: "generator" })),
+        "the generator's thread panicked, so run_pipeline must return \
+         ChannelsError::Panicked {{ stage: \"generator\" }}; got {outcome:?}. A stage \
+         that is never joined is never reported: join all three"
+    );
+}
+
 // ---------------------------------------------------------------- task 3
 
 #[test]
@@ -750,6 +768,44 @@ fn t4_merge_stops_when_the_open_side_goes_quiet() {
     assert_eq!(quiet.end, MergeEnd::Idle);
 }
 
+#[test]
+fn t4_the_idle_timer_restarts_after_every_value() {
+    // Six values, each well within `idle` of the one before, together longer
+    // than `idle`: only a timer that restarts after every value gets them all.
+    let idle = DEADLINE / 5;
+    let gap = idle / 4;
+    let (left_tx, left) = cb::bounded::<u32>(0);
+    let (right_tx, right) = cb::bounded::<&str>(0);
+    let sender = thread::spawn(move || {
+        for n in 0..6 {
+            if n > 0 {
+                thread::sleep(gap);
+            }
+            // A rendezvous: the send returns once the merge has the value.
+            if left_tx.send_timeout(n, DEADLINE).is_err() {
+                return n;
+            }
+        }
+        6
+    });
+    let merged = within(
+        "merge_until_idle",
+        "the idle timeout must fire when nothing arrives",
+        move || merge_until_idle(left, right, idle),
+    );
+    let sent = sender.join().expect("the sender thread does not panic");
+    drop(right_tx);
+    assert_eq!(
+        merged.values,
+        (0..6).map(Either::Left).collect::<Vec<_>>(),
+        "values came {gap:?} apart with an idle timeout of {idle:?}, yet the merge \
+         took only {} of them ({sent} were handed over): the idle clock must restart \
+         after every value, not run from the start of the merge",
+        merged.values.len()
+    );
+    assert_eq!(merged.end, MergeEnd::Idle);
+}
+
 // ---------------------------------------------------------------- task 5
 
 #[test]
@@ -952,6 +1008,28 @@ fn t5_a_pipeline_stopped_before_it_starts_never_calls_the_source() {
         output.recv_timeout(DEADLINE),
         Err(cb::RecvTimeoutError::Disconnected),
         "once both stages have ended, the output is closed"
+    );
+}
+
+#[test]
+fn t5_a_panicking_source_is_reported_by_join() {
+    let (_stop, token) = stop_pair(); // held, never fired
+    let mut calls = 0u32;
+    let source = move || {
+        calls += 1;
+        assert!(calls < 4, "the source fails on call {calls}");
+        Some(calls)
+    };
+    let outcome = within(
+        "collect_until_stopped with a failing source",
+        "the generator's panic drops its sender, so the square stage and the \
+         output close",
+        move || collect_until_stopped(source, 1, token),
+    );
+    assert!(
+        matches!(outcome, Err(ChannelsError::Panicked { stage: "generator" })),
+        "the source panicked inside the generator, so the run must end in \
+         ChannelsError::Panicked {{ stage: \"generator\" }}; got {outcome:?}"
     );
 }
 
