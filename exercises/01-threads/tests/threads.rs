@@ -214,7 +214,11 @@ fn t1_a_worker_panic_is_resumed_only_after_every_worker_has_finished() {
         caller_panicked,
         "the panic of worker 0 must reach the caller"
     );
-    assert_eq!(finished.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        2,
+        "workers 1 and 2 must both run to the end before the panic is resumed"
+    );
 }
 
 // ---------------------------------------------------------------- task 2
@@ -318,7 +322,7 @@ fn t2_concurrent_sum_by_applies_f_to_every_item_once() {
         );
     }
     let squares = concurrent_sum_by(&[1u64, 2, 3, 4, 5], 2, |&n| n * n).expect("2 workers");
-    assert_eq!(squares, 55);
+    assert_eq!(squares, 55, "the sum of f(item) = n * n over 1..=5 is 55");
 }
 
 #[test]
@@ -334,7 +338,11 @@ fn t2_one_thread_per_chunk_and_never_the_callers_thread() {
         .expect("workers > 0");
         let ids = ids.into_inner().unwrap();
 
-        assert_eq!(sum, len * (len - 1) / 2);
+        assert_eq!(
+            sum,
+            len * (len - 1) / 2,
+            "{len} items, {workers} workers: every item summed exactly once"
+        );
         assert_eq!(
             ids.len(),
             workers.min(len as usize),
@@ -388,7 +396,7 @@ fn t2_chunks_are_summed_at_the_same_time() {
         n
     })
     .expect("4 workers");
-    assert_eq!(sum, 820);
+    assert_eq!(sum, 820, "the sum of 1..=40 is 820");
     assert!(
         all_met.load(Ordering::SeqCst),
         "the {workers} chunk threads never ran at the same time \
@@ -527,11 +535,19 @@ fn t4_output_keeps_the_input_order() {
         vec![2, 1, 0],
         "setup check: 3 calls must run at once"
     );
-    assert_eq!(out, vec!["item-a", "item-b", "item-c"]);
+    assert_eq!(
+        out,
+        vec!["item-a", "item-b", "item-c"],
+        "the calls finished c, b, a, but the output must keep the input order"
+    );
 
     let numbers: Vec<u64> = (0..1_000).collect();
     let doubled = parallel_map_with_limit(numbers, nz(4), |n| n * 2);
-    assert_eq!(doubled, (0..1_000).map(|n| n * 2).collect::<Vec<u64>>());
+    assert_eq!(
+        doubled,
+        (0..1_000).map(|n| n * 2).collect::<Vec<u64>>(),
+        "1000 items on 4 threads: every output at its input's index"
+    );
 }
 
 #[test]
@@ -557,7 +573,11 @@ fn t4_at_most_limit_calls_in_flight_and_the_limit_is_reached() {
         "{limit} calls never ran at the same time; the map must use the limit"
     );
     let values: Vec<u32> = out.iter().map(|&(v, _)| v).collect();
-    assert_eq!(values, (1..=30).collect::<Vec<u32>>());
+    assert_eq!(
+        values,
+        (1..=30).collect::<Vec<u32>>(),
+        "every item mapped once, in input order"
+    );
 }
 
 #[test]
@@ -572,7 +592,11 @@ fn t4_never_more_threads_than_min_of_limit_and_len() {
             gauge.hold_while_at_most(limit.min(len));
             n
         });
-        assert_eq!(out, (0..len).collect::<Vec<usize>>());
+        assert_eq!(
+            out,
+            (0..len).collect::<Vec<usize>>(),
+            "{len} items with limit {limit}: every item mapped once, in input order"
+        );
         let threads = ids.into_inner().unwrap().len();
         assert!(
             threads <= limit.min(len),
