@@ -156,11 +156,36 @@ impl Sandbox {
     /// A command that runs `inner` (program, arguments, working directory
     /// and the environment it sets) inside this sandbox.
     pub fn wrap(&self, inner: &Command) -> Command {
+        let home = match (&self.jail, &self.tmp) {
+            (None, Some(tmp)) => tmp.clone(),
+            _ => PathBuf::from("/tmp"),
+        };
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("HOME".into(), home.clone().into()),
+            ("TMPDIR".into(), home.into()),
+        ];
+        if let Some(library) = &self.preload {
+            env.push(("LD_PRELOAD".into(), library.into()));
+        }
+        env.extend(self.env.iter().map(|(k, v)| (k.into(), v.into())));
+        for (key, value) in inner.get_envs() {
+            if let Some(value) = value {
+                env.push((key.into(), value.into()));
+            }
+        }
         let cwd = inner.get_current_dir();
         let mut outer = match &self.jail {
+            // bubblewrap itself gets no preload and no guard setting: they
+            // are for the program it starts, through --setenv.
             Some(jail) => {
                 let mut c = Command::new(&jail.program);
+                c.env_clear().env("PATH", "/usr/local/bin:/usr/bin:/bin");
                 c.args(jail.args(cwd, self.stages()));
+                for (key, value) in &env {
+                    c.arg("--setenv").arg(key).arg(value);
+                }
                 c.arg("--").arg(inner.get_program());
                 c
             }
@@ -169,29 +194,11 @@ impl Sandbox {
                 if let Some(cwd) = cwd {
                     c.current_dir(cwd);
                 }
+                c.env_clear().envs(env);
                 c
             }
         };
         outer.args(inner.get_args());
-        outer.env_clear();
-        let home = match (&self.jail, &self.tmp) {
-            (None, Some(tmp)) => tmp.clone(),
-            _ => PathBuf::from("/tmp"),
-        };
-        outer
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-            .env("LANG", "C.UTF-8")
-            .env("HOME", &home)
-            .env("TMPDIR", &home);
-        if let Some(library) = &self.preload {
-            outer.env("LD_PRELOAD", library);
-        }
-        outer.envs(self.env.iter().map(|(k, v)| (k, v)));
-        for (key, value) in inner.get_envs() {
-            if let Some(value) = value {
-                outer.env(key, value);
-            }
-        }
         self.apply_limits(&mut outer);
         outer
     }

@@ -469,3 +469,156 @@ fn gradescope_run_autograder_grades_the_imitation_layout() {
     assert_eq!(tests.len(), POINTS.len());
     assert!(tests.iter().all(|t| t["status"] == "passed"), "{results:#}");
 }
+
+/// One student per attack on the grader (issue 15), graded with an
+/// inherited CARGO_TARGET_DIR that the grader must ignore. Each earns
+/// nothing it did not honestly solve, and each cheat is a finding.
+#[test]
+fn attacks_on_the_grader_earn_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let class = dir.path().join("class");
+    let root = course_root();
+    let solution_src = root.join("solutions").join(LESSON).join("src");
+    // exec of /bin/echo printing libtest's line, in safe Rust, in every task.
+    let echo = stub().replace(
+        "{\n    todo!(",
+        "{\n    {\n        use std::os::unix::process::CommandExt;\n        use std::process::{Command as Cmd};\n        \
+         let name = std::thread::current().name().unwrap_or(\"\").to_string();\n        \
+         let _ = Cmd::new(\"/bin/echo\").arg(format!(\"test {name} ... ok\")).exec();\n    }\n    #[allow(unreachable_code)]\n    todo!(",
+    );
+    student(&class, "exec-echo", &echo);
+    // A constructor that prints forged lines and exits 0 before main.
+    student(
+        &class,
+        "ctor-exit",
+        &format!(
+            "{}\n#[used]\n#[unsafe(link_section = \".init_array\")]\nstatic FORGE: extern \"C\" fn() = forge;\n\
+             extern \"C\" fn forge() {{\n    for arg in std::env::args().skip(1) {{\n        println!(\"test {{arg}} ... ok\");\n    }}\n    \
+             std::process::exit(0);\n}}\n",
+            stub()
+        ),
+    );
+    // The reference, reached by a relative and by an absolute #[path].
+    student(
+        &class,
+        "path-solution",
+        "#[path = \"../../../solutions/01-threads/src/lib.rs\"]\nmod s;\npub use s::*;\n",
+    );
+    student(
+        &class,
+        "absolute-path",
+        &format!(
+            "#[path = {:?}]\nmod s;\npub use s::*;\n",
+            solution_src.join("lib.rs")
+        ),
+    );
+    // A secret of the machine, read at compile time.
+    student(
+        &class,
+        "reads-shadow",
+        &format!(
+            "{}\npub const SECRET: &str = include_str!(\"/etc/shadow\");\n",
+            solution_with("", "")
+        ),
+    );
+    // A symlinked src folder pointing at the reference.
+    let linked = student(&class, "symlink-src", &stub());
+    std::fs::remove_dir_all(linked.join("src")).unwrap();
+    std::os::unix::fs::symlink(&solution_src, linked.join("src")).unwrap();
+    // exit(0) hidden in a file that is not *.rs.
+    let hidden = student(&class, "include-txt", "include!(\"x.txt\");\n");
+    std::fs::write(
+        hidden.join("src/x.txt"),
+        solution_with(
+            "    let ranges = chunk_ranges(items.len(), workers)?;",
+            "    std::process::exit(0);\n    #[allow(unreachable_code)]\n    let ranges = chunk_ranges(items.len(), workers)?;",
+        ),
+    )
+    .unwrap();
+    // A name that would add a forged row to report.md.
+    student(
+        &class,
+        "mallory\n| exec-echo | 01-threads | edited test | forged |",
+        &stub(),
+    );
+
+    let out = dir.path().join("report");
+    let work = WorkDir::new();
+    let foreign_target = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_checker"))
+        .arg("--root")
+        .arg(&root)
+        .args([
+            "grade",
+            "--lessons",
+            LESSON,
+            "--timeout",
+            "4",
+            "--submissions",
+        ])
+        .arg(&class)
+        .arg("--out")
+        .arg(&out)
+        .arg("--work")
+        .arg(&work.0)
+        .env("CARGO_TARGET_DIR", foreign_target.path())
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("isolation: "), "{log}");
+    let grades: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("grades.json")).unwrap()).unwrap();
+    let expect = |name: &str, points: u64, found: &[&str]| {
+        let grade = grade_of(&grades, name);
+        assert_eq!(
+            grade["points"].as_u64().unwrap(),
+            points,
+            "{name}: {grade:#}"
+        );
+        let details: Vec<String> = findings(grade).into_iter().map(|(_, d)| d).collect();
+        for wanted in found {
+            assert!(
+                details.iter().any(|d| d.contains(wanted)),
+                "{name}: no finding with {wanted:?} in {details:?}"
+            );
+        }
+    };
+    expect("exec-echo", 0, &["starts processes", "exec"]);
+    expect("ctor-exit", 0, &["link section", "process::exit"]);
+    expect("path-solution", 0, &["#[path]"]);
+    expect("absolute-path", 0, &["#[path]"]);
+    expect("reads-shadow", 0, &["include_str!"]);
+    expect("symlink-src", 0, &["symbolic link"]);
+    expect(
+        "include-txt",
+        // The included text is a whole crate root (inner doc comments), so
+        // it does not compile; what counts is that x.txt was read and flagged.
+        0,
+        &["include!", "x.txt calls std::process::exit"],
+    );
+    let shadow = serde_json::to_string(&grades).unwrap();
+    assert!(
+        !shadow.contains("root:"),
+        "a line of /etc/shadow reached the reports"
+    );
+
+    // The forged row is not a row: the name stays inside its cell.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        !report
+            .lines()
+            .any(|l| l.starts_with("| exec-echo | 01-threads | edited test | forged |")),
+        "{report}"
+    );
+    assert!(report.contains("Isolation: "), "{report}");
+    assert_eq!(
+        std::fs::read_dir(foreign_target.path()).unwrap().count(),
+        0,
+        "the grader built into the inherited CARGO_TARGET_DIR"
+    );
+}

@@ -33,7 +33,31 @@ pub enum FindingKind {
 /// Patterns in `src/` that can fake or dodge a test result, with what they mean.
 const SUSPICIOUS: &[(&str, &str)] = &[
     ("process::exit", "calls std::process::exit"),
-    ("process::Command", "starts processes"),
+    ("Command", "starts processes"),
+    ("exec(", "may replace the test process (exec)"),
+    ("include!", "pulls in another file with include!"),
+    (
+        "include_str!",
+        "reads a file at compile time (include_str!)",
+    ),
+    (
+        "include_bytes!",
+        "reads a file at compile time (include_bytes!)",
+    ),
+    ("path =", "loads a module from another path (#[path])"),
+    (
+        "link_section",
+        "places code in a link section (a constructor?)",
+    ),
+    (
+        "no_mangle",
+        "exports an unmangled symbol (overriding libc?)",
+    ),
+    (
+        "extern \"C\"",
+        "declares or defines C functions (extern \"C\")",
+    ),
+    ("asm!", "uses inline assembly"),
     ("abort(", "calls abort"),
     ("unsafe", "uses unsafe"),
     ("cfg(test)", "has code that changes under cfg(test)"),
@@ -65,7 +89,8 @@ pub fn inspect(lesson: &str, pristine: &Path, student: &Path, reference: &Path) 
         let our_path = pristine.join(relative);
         let shown = relative.display();
         if in_src {
-            if relative.extension().is_some_and(|e| e == "rs") {
+            // Every file: `include!("x.txt")` makes any file Rust source.
+            {
                 let reference_path = reference.join(relative);
                 for detail in suspicious(&their_path, &[&our_path, &reference_path]) {
                     add(FindingKind::SuspiciousCode, format!("{shown} {detail}"));
@@ -141,13 +166,23 @@ fn files(dir: &Path) -> BTreeSet<PathBuf> {
     out
 }
 
+/// The most bytes read of one submitted file (a 2 GiB sparse file is not read whole).
+const MAX_SCANNED_BYTES: u64 = 4 << 20;
+
+/// The file's first [`MAX_SCANNED_BYTES`], as text (lossily).
+fn read_capped(path: &Path) -> String {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(MAX_SCANNED_BYTES).read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Patterns that occur more often in the student's file than in the pristine one.
 fn suspicious(theirs: &Path, baselines: &[&Path]) -> Vec<String> {
-    let their_text = std::fs::read_to_string(theirs).unwrap_or_default();
-    let baseline_texts: Vec<String> = baselines
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-        .collect();
+    let their_text = read_capped(theirs);
+    let baseline_texts: Vec<String> = baselines.iter().map(|p| read_capped(p)).collect();
     SUSPICIOUS
         .iter()
         .filter(|(pattern, _)| {
