@@ -1,9 +1,10 @@
 //! Task 7: the manifest (which files make up the store), written by atomic
 //! replace, and the lock file that keeps a second process out.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+
+use simfs::{Fs, FsFile, OpenOptions};
 
 use crate::codec::{Cursor, put_bytes, put_u32, put_u64};
 use crate::error::DbError;
@@ -132,16 +133,14 @@ impl Manifest {
     ///    target atomically.
     /// 4. Sync the directory ([`sync_dir`](crate::sync_dir)): the rename
     ///    itself is durable only then.
-    pub fn store(&self, dir: &Path) -> Result<(), DbError> {
-        todo!(
-            "task 7: write MANIFEST.tmp, sync_all it, rename it over MANIFEST, sync the directory"
-        )
+    pub fn store(&self, fs: &dyn Fs, dir: &Path) -> Result<(), DbError> {
+        todo!("task 7: replace MANIFEST so that a crash leaves the old one or the new one")
     }
 
     /// Reads `dir/MANIFEST`: `Ok(None)` if there is none (a new store),
     /// [`DbError::Corrupt`] if it does not decode. A leftover
     /// `MANIFEST.tmp` (a crash before the rename) is ignored.
-    pub fn load(dir: &Path) -> Result<Option<Manifest>, DbError> {
+    pub fn load(fs: &dyn Fs, dir: &Path) -> Result<Option<Manifest>, DbError> {
         todo!("task 7: read MANIFEST (NotFound is Ok(None)) and decode it")
     }
     // ANCHOR_END: task7_manifest
@@ -152,7 +151,7 @@ impl Manifest {
 #[derive(Debug)]
 pub struct DirLock {
     /// The open lock file; closing it releases the lock.
-    file: File,
+    file: Box<dyn FsFile>,
     /// The directory.
     dir: PathBuf,
 }
@@ -161,15 +160,15 @@ pub struct DirLock {
 impl DirLock {
     // ANCHOR: task7_lock
     /// Takes the lock on `dir`: opens (creating if needed) `dir/LOCK` and
-    /// calls `File::try_lock` on it. If another process (or another open
+    /// calls `FsFile::try_lock` on it. If another process (or another open
     /// file description in this one) holds it, that is
     /// [`DbError::Locked`] with the directory; other errors are I/O errors.
     ///
-    /// The lock belongs to the open file: it is released when the `File`
+    /// The lock belongs to the open file: it is released when the file
     /// is closed, also when the process dies, so a crash never leaves a
     /// stale lock behind.
-    pub fn acquire(dir: &Path) -> Result<DirLock, DbError> {
-        todo!("task 7: open or create dir/LOCK, try_lock it, WouldBlock is DbError::Locked")
+    pub fn acquire(fs: &dyn Fs, dir: &Path) -> Result<DirLock, DbError> {
+        todo!("task 7: take the lock on dir/LOCK, or report DbError::Locked")
     }
     // ANCHOR_END: task7_lock
 

@@ -1,10 +1,10 @@
 //! Task 4: the SSTable, an immutable sorted file with blocks, an index,
 //! CRCs and a footer.
 
-use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+
+use simfs::{Fs, FsFile, OpenOptions};
 
 use crate::codec::{
     Cursor, Entry, KeyRange, in_range, len_u32, past_end, put_bytes, put_u32, put_u64,
@@ -120,6 +120,7 @@ pub fn to_entry(value: Option<&[u8]>) -> Entry {
 ///   partial file may stay behind: the store deletes files the manifest
 ///   does not name).
 pub fn write_table<I>(
+    fs: &dyn Fs,
     path: &Path,
     entries: I,
     block_bytes: usize,
@@ -127,7 +128,7 @@ pub fn write_table<I>(
 where
     I: IntoIterator<Item = Result<(Vec<u8>, Entry), DbError>>,
 {
-    todo!("task 4: blocks with CRCs, then the index with its CRC, then the footer; sync_all")
+    todo!("task 4: write the blocks, the index and the footer, and make the table durable")
 }
 // ANCHOR_END: task4_write
 
@@ -137,7 +138,7 @@ where
 #[derive(Debug)]
 pub struct Table {
     /// The file, open for reading.
-    file: File,
+    file: Box<dyn FsFile>,
     /// Its path, for error messages.
     path: PathBuf,
     /// One handle per data block, in key order.
@@ -155,7 +156,7 @@ impl Table {
     /// CRC), then reads and checks the index (its CRC, and that the blocks it
     /// lists lie one after the other from offset 0 up to the index).
     /// Anything wrong is [`DbError::Corrupt`] naming the file.
-    pub fn open(path: &Path) -> Result<Table, DbError> {
+    pub fn open(fs: &dyn Fs, path: &Path) -> Result<Table, DbError> {
         todo!(
             "task 4: read and check the footer, then the index; check that the blocks are contiguous"
         )

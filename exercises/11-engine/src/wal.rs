@@ -1,8 +1,9 @@
 //! Task 2: the write-ahead log, and recovery from it.
 
-use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
+
+use simfs::{Fs, FsFile, OpenOptions};
 
 use crate::codec::{
     Batch, FRAME_HEADER, Frame, MAX_FRAME_PAYLOAD, decode_batch, decode_frame, encode_batch,
@@ -21,16 +22,14 @@ pub fn wal_path(dir: &Path, id: u64) -> PathBuf {
 }
 
 /// The ids of the WAL files in `dir`, in increasing order.
-pub fn list_wals(dir: &Path) -> Result<Vec<u64>, DbError> {
-    list_ids(dir, "wal")
+pub fn list_wals(fs: &dyn Fs, dir: &Path) -> Result<Vec<u64>, DbError> {
+    list_ids(fs, dir, "wal")
 }
 
 /// The ids of the files `NNNNNNNN.<ext>` in `dir`, in increasing order.
-pub(crate) fn list_ids(dir: &Path, ext: &str) -> Result<Vec<u64>, DbError> {
+pub(crate) fn list_ids(fs: &dyn Fs, dir: &Path, ext: &str) -> Result<Vec<u64>, DbError> {
     let mut ids = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let name = entry?.file_name();
-        let Some(name) = name.to_str() else { continue };
+    for name in fs.read_dir(dir)? {
         if let Some(id) = name
             .strip_suffix(ext)
             .and_then(|s| s.strip_suffix('.'))
@@ -45,8 +44,8 @@ pub(crate) fn list_ids(dir: &Path, ext: &str) -> Result<Vec<u64>, DbError> {
 
 /// Syncs a directory, so that the names created in it (or renamed into
 /// it) survive a power cut.
-pub fn sync_dir(dir: &Path) -> Result<(), DbError> {
-    File::open(dir)?.sync_all()?;
+pub fn sync_dir(fs: &dyn Fs, dir: &Path) -> Result<(), DbError> {
+    fs.sync_dir(dir)?;
     Ok(())
 }
 
@@ -55,7 +54,7 @@ pub fn sync_dir(dir: &Path) -> Result<(), DbError> {
 #[derive(Debug)]
 pub struct Wal {
     /// The file behind a write buffer.
-    file: BufWriter<File>,
+    file: BufWriter<Box<dyn FsFile>>,
     /// The log's id (the id of its memtable).
     id: u64,
     /// A reusable buffer for encoding.
@@ -66,8 +65,8 @@ impl Wal {
     /// Creates the log file [`wal_path`]`(dir, id)`, which must not exist
     /// yet (`OpenOptions::create_new`), and syncs `dir` so that the new name
     /// is durable.
-    pub fn create(dir: &Path, id: u64) -> Result<Wal, DbError> {
-        todo!("task 2: create_new the file, sync the directory, wrap the file in a BufWriter")
+    pub fn create(fs: &dyn Fs, dir: &Path, id: u64) -> Result<Wal, DbError> {
+        todo!("task 2: create the log file so that its name survives a power cut")
     }
 
     /// Buffers `batch` as one frame: [`encode_batch`] into a buffer, then
@@ -88,7 +87,7 @@ impl Wal {
 
     /// Makes everything appended durable: `flush`, then `sync_data`.
     pub fn sync(&mut self) -> Result<(), DbError> {
-        todo!("task 2: flush, then sync_data the file (get_ref)")
+        todo!("task 2: make everything appended durable")
     }
 
     /// The log's id.
@@ -122,7 +121,7 @@ pub struct WalContents {
 /// Why look further even for an incomplete frame? A damaged length field
 /// can point past the end of the file, and then an intact frame in the
 /// middle looks like one that has not finished arriving.
-pub fn read_wal(path: &Path) -> Result<WalContents, DbError> {
+pub fn read_wal(fs: &dyn Fs, path: &Path) -> Result<WalContents, DbError> {
     todo!(
         "task 2: read the file (missing = empty), decode frame after frame, tell a torn tail from corruption"
     )
@@ -148,7 +147,7 @@ pub struct Recovered {
 /// Logs with an id below `log_number` are obsolete: skip them. Replay the
 /// others in increasing id order, applying every batch of each to one
 /// memtable. `next_id` is `max(log_number, last id + 1)`.
-pub fn replay_wals(dir: &Path, log_number: u64) -> Result<Recovered, DbError> {
+pub fn replay_wals(fs: &dyn Fs, dir: &Path, log_number: u64) -> Result<Recovered, DbError> {
     todo!("task 2: list_wals, skip ids below log_number, apply the others in order")
 }
 // ANCHOR_END: task2

@@ -37,6 +37,7 @@ use std::time::Duration;
 
 use common::{Rng, clock_seed, env_number, memory_tempdir};
 use engine::{Batch, Config, Db, Wal, WritePath, read_wal, wal_path};
+use simfs::RealFs;
 
 /// How long the parent waits for the child's next line.
 const LINE_DEADLINE: Duration = Duration::from_secs(20);
@@ -106,7 +107,7 @@ fn t2_crash_sigkill_keeps_every_acknowledged_batch() {
                 .and_then(|n| n.parse::<u64>().ok())
                 .or(acked);
         }
-        let contents = read_wal(&wal_path(dir.path(), round)).unwrap_or_else(|e| {
+        let contents = read_wal(&RealFs, &wal_path(dir.path(), round)).unwrap_or_else(|e| {
             panic!("{context}: read_wal after a SIGKILL failed with `{e}`; a kill can only tear the tail")
         });
         for (n, batch) in contents.batches.iter().enumerate() {
@@ -134,7 +135,7 @@ fn t2_crash_child_appends_until_killed() {
     let Some((dir, round, _)) = child_env() else {
         return;
     };
-    let mut wal = Wal::create(&dir, round).expect("child: create the WAL");
+    let mut wal = Wal::create(&RealFs, &dir, round).expect("child: create the WAL");
     let mut out = std::io::stdout().lock();
     for n in 0..200 {
         wal.append(&wal_batch(round, n)).expect("child: append");

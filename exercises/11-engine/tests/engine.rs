@@ -44,6 +44,7 @@ use engine::{
     replay_wals, scan, wal_path, write_table,
 };
 use proptest::prelude::*;
+use simfs::RealFs;
 
 /// How long a test waits for another thread before it gives up.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -259,7 +260,7 @@ fn sample_batches() -> Vec<Batch> {
 }
 
 fn write_log(dir: &Path, id: u64, batches: &[Batch]) {
-    let mut wal = Wal::create(dir, id).expect("create the WAL");
+    let mut wal = Wal::create(&RealFs, dir, id).expect("create the WAL");
     for b in batches {
         wal.append(b).expect("append");
     }
@@ -285,14 +286,17 @@ fn t2_wal_round_trips_batches() {
     let batches = sample_batches();
     write_log(dir.path(), 7, &batches);
     let path = wal_path(dir.path(), 7);
-    assert!(path.exists(), "Wal::create(dir, 7) must create {path:?}");
+    assert!(
+        path.exists(),
+        "Wal::create(&RealFs, dir, 7) must create {path:?}"
+    );
     let (expected, _) = log_bytes(&batches);
     assert_eq!(
         fs::read(&path).expect("read the log"),
         expected,
         "the file must hold one frame per batch: encode_batch inside encode_frame, nothing else"
     );
-    let contents = read_wal(&path).expect("read_wal");
+    let contents = read_wal(&RealFs, &path).expect("read_wal");
     assert_eq!(
         contents,
         WalContents {
@@ -308,7 +312,7 @@ fn t2_create_refuses_an_existing_log_and_append_is_buffered() {
     let dir = memory_tempdir();
     fs::write(wal_path(dir.path(), 3), b"precious").expect("write a file");
     assert!(
-        Wal::create(dir.path(), 3).is_err(),
+        Wal::create(&RealFs, dir.path(), 3).is_err(),
         "Wal::create must refuse a log that exists (create_new): overwriting it would lose data"
     );
     assert_eq!(
@@ -316,7 +320,7 @@ fn t2_create_refuses_an_existing_log_and_append_is_buffered() {
         b"precious"
     );
 
-    let mut wal = Wal::create(dir.path(), 4).expect("create");
+    let mut wal = Wal::create(&RealFs, dir.path(), 4).expect("create");
     assert_eq!(wal.id(), 4);
     wal.append(&batch_of(&[("k", Some("v"))])).expect("append");
     let path = wal_path(dir.path(), 4);
@@ -335,7 +339,7 @@ fn t2_create_refuses_an_existing_log_and_append_is_buffered() {
         .expect("append");
     wal.sync().expect("sync");
     assert_eq!(
-        read_wal(&path).expect("read").batches.len(),
+        read_wal(&RealFs, &path).expect("read").batches.len(),
         2,
         "sync must flush the buffer before sync_data"
     );
@@ -345,7 +349,7 @@ fn t2_create_refuses_an_existing_log_and_append_is_buffered() {
 fn t2_missing_log_is_empty() {
     let dir = memory_tempdir();
     assert_eq!(
-        read_wal(&dir.path().join("nope.wal")).expect("a missing log is not an error"),
+        read_wal(&RealFs, &dir.path().join("nope.wal")).expect("a missing log is not an error"),
         WalContents::default()
     );
 }
@@ -360,7 +364,7 @@ fn t2_torn_tail_at_every_byte_keeps_exactly_the_whole_batches() {
         fs::write(&path, &bytes[..cut]).expect("write the cut log");
         let whole = ends.iter().filter(|&&end| end <= cut).count();
         let valid = if whole == 0 { 0 } else { ends[whole - 1] };
-        let contents = read_wal(&path).unwrap_or_else(|e| {
+        let contents = read_wal(&RealFs, &path).unwrap_or_else(|e| {
             panic!("log cut after byte {cut}: read_wal failed with `{e}`; a crash only shortens a log, so this is a torn tail")
         });
         assert_eq!(
@@ -389,7 +393,7 @@ fn t2_damage_in_the_middle_is_corrupt_and_at_the_end_is_torn() {
         damaged[at] ^= 0x5a;
         fs::write(&path, &damaged).expect("write the damaged log");
         let hit = ends.iter().filter(|&&end| end <= at).count();
-        match read_wal(&path) {
+        match read_wal(&RealFs, &path) {
             Ok(contents) => {
                 assert_eq!(
                     hit,
@@ -432,7 +436,7 @@ fn t2_replay_skips_obsolete_logs_and_applies_the_rest_in_order() {
         &[batch_of(&[("a", Some("four")), ("b", Some("4"))])],
     );
     write_log(dir.path(), 5, &[batch_of(&[("b", None), ("c", Some("5"))])]);
-    let recovered = replay_wals(dir.path(), 4).expect("replay");
+    let recovered = replay_wals(&RealFs, dir.path(), 4).expect("replay");
     assert_eq!(
         recovered.obsolete,
         [3],
@@ -459,7 +463,7 @@ fn t2_replay_skips_obsolete_logs_and_applies_the_rest_in_order() {
     assert_eq!(m.get(b"c"), Some(&val("5")));
 
     let empty = memory_tempdir();
-    let recovered = replay_wals(empty.path(), 9).expect("replay an empty directory");
+    let recovered = replay_wals(&RealFs, empty.path(), 9).expect("replay an empty directory");
     assert!(recovered.memtable.is_empty() && recovered.replayed.is_empty());
     assert_eq!(
         recovered.next_id, 9,
@@ -779,7 +783,7 @@ fn t4_table_round_trips_entries_and_tombstones() {
     let dir = memory_tempdir();
     let entries = sample_entries(300);
     let path = dir.path().join("t.sst");
-    let meta = write_table(&path, entries.iter().cloned().map(Ok), 256)
+    let meta = write_table(&RealFs, &path, entries.iter().cloned().map(Ok), 256)
         .expect("write_table")
         .expect("entries were given: a table must be written");
     assert_eq!(
@@ -792,7 +796,7 @@ fn t4_table_round_trips_entries_and_tombstones() {
         },
         "TableMeta: the file's size, the entry count, the first and the last key"
     );
-    let table = Table::open(&path).expect("open");
+    let table = Table::open(&RealFs, &path).expect("open");
     assert_eq!(table.entries(), 300);
     assert!(
         table.blocks().len() > 10,
@@ -832,7 +836,7 @@ fn t4_the_file_follows_the_layout() {
     ];
     let path = dir.path().join("t.sst");
     // A block closes once it holds at least 10 bytes: after each entry here.
-    write_table(&path, entries.iter().cloned().map(Ok), 10)
+    write_table(&RealFs, &path, entries.iter().cloned().map(Ok), 10)
         .expect("write")
         .expect("a table");
     let bytes = fs::read(&path).expect("read");
@@ -907,13 +911,13 @@ fn t4_the_file_follows_the_layout() {
 fn t4_no_entries_means_no_file_and_existing_files_are_refused() {
     let dir = memory_tempdir();
     let path = dir.path().join("empty.sst");
-    let meta = write_table(&path, std::iter::empty(), 256).expect("write_table");
+    let meta = write_table(&RealFs, &path, std::iter::empty(), 256).expect("write_table");
     assert_eq!(meta, None, "no entries: Ok(None)");
     assert!(!path.exists(), "no entries: no file either");
     let path = dir.path().join("taken.sst");
     fs::write(&path, b"precious").expect("write");
     assert!(
-        write_table(&path, sample_entries(3).into_iter().map(Ok), 256).is_err(),
+        write_table(&RealFs, &path, sample_entries(3).into_iter().map(Ok), 256).is_err(),
         "write_table must refuse an existing file (create_new)"
     );
     assert_eq!(fs::read(&path).expect("read"), b"precious");
@@ -963,13 +967,13 @@ fn t4_every_damaged_byte_is_detected() {
     let dir = memory_tempdir();
     let entries = sample_entries(12);
     let path = dir.path().join("good.sst");
-    write_table(&path, entries.iter().cloned().map(Ok), 64)
+    write_table(&RealFs, &path, entries.iter().cloned().map(Ok), 64)
         .expect("write")
         .expect("a table");
     let good = fs::read(&path).expect("read");
     let bad = dir.path().join("bad.sst");
     let read_all = |path: &Path| -> Result<Vec<(Vec<u8>, Entry)>, DbError> {
-        let table = Table::open(path)?;
+        let table = Table::open(&RealFs, path)?;
         let all = table.iter().collect::<Result<Vec<_>, _>>()?;
         for (k, _) in &entries {
             table.get(k)?;
@@ -1008,7 +1012,7 @@ fn t4_every_damaged_byte_is_detected() {
     ] {
         fs::write(&bad, &good[..len]).expect("write");
         assert!(
-            matches!(Table::open(&bad), Err(DbError::Corrupt(_))),
+            matches!(Table::open(&RealFs, &bad), Err(DbError::Corrupt(_))),
             "a table cut to {len} bytes must not open: DbError::Corrupt"
         );
     }
@@ -1335,10 +1339,10 @@ fn t6_compact_keeps_the_newest_entry_of_each_key() {
         64,
     );
     let out = dir.path().join("3.sst");
-    let meta = compact(&[newer, old], false, &out, 64)
+    let meta = compact(&RealFs, &[newer, old], false, &out, 64)
         .expect("compact")
         .expect("there is something to write");
-    let merged = Table::open(&out).expect("open the output");
+    let merged = Table::open(&RealFs, &out).expect("open the output");
     assert_eq!(
         table_entries(&merged),
         vec![
@@ -1381,10 +1385,16 @@ fn t6_tombstones_are_dropped_only_when_that_is_safe() {
 
     // Compacting the two newest tables: the oldest one still holds "gone".
     let out = dir.path().join("4.sst");
-    compact(&[Arc::clone(&newest), Arc::clone(&middle)], false, &out, 64)
-        .expect("compact")
-        .expect("output");
-    let merged = Arc::new(Table::open(&out).expect("open"));
+    compact(
+        &RealFs,
+        &[Arc::clone(&newest), Arc::clone(&middle)],
+        false,
+        &out,
+        64,
+    )
+    .expect("compact")
+    .expect("output");
+    let merged = Arc::new(Table::open(&RealFs, &out).expect("open"));
     assert_eq!(
         merged.get(b"gone").expect("get"),
         Some(Entry::Tombstone),
@@ -1401,10 +1411,10 @@ fn t6_tombstones_are_dropped_only_when_that_is_safe() {
 
     // Compacting everything: nothing older can hold "gone".
     let out = dir.path().join("5.sst");
-    compact(&[merged, oldest], true, &out, 64)
+    compact(&RealFs, &[merged, oldest], true, &out, 64)
         .expect("compact")
         .expect("output");
-    let all = Table::open(&out).expect("open");
+    let all = Table::open(&RealFs, &out).expect("open");
     assert_eq!(
         table_entries(&all),
         vec![
@@ -1423,7 +1433,7 @@ fn t6_tombstones_are_dropped_only_when_that_is_safe() {
     );
     let out = dir.path().join("7.sst");
     assert_eq!(
-        compact(&[lonely], true, &out, 64).expect("compact"),
+        compact(&RealFs, &[lonely], true, &out, 64).expect("compact"),
         None,
         "when only tombstones were left and they are dropped, nothing is written: None"
     );
@@ -1454,10 +1464,10 @@ proptest! {
         prop_assert!(count >= trigger.max(2) && count <= tables.len());
         let out = dir.path().join("out.sst");
         let drop = count == tables.len();
-        let meta = compact(&tables[..count], drop, &out, 32).expect("compact");
+        let meta = compact(&RealFs, &tables[..count], drop, &out, 32).expect("compact");
         let mut after: Vec<Arc<Table>> = Vec::new();
         if meta.is_some() {
-            after.push(Arc::new(Table::open(&out).expect("open")));
+            after.push(Arc::new(Table::open(&RealFs, &out).expect("open")));
         }
         after.extend(tables[count..].iter().cloned());
         for k in 0u8..12 {
@@ -1469,7 +1479,7 @@ proptest! {
         let want: Vec<(Vec<u8>, Vec<u8>)> = model.into_iter().collect();
         prop_assert_eq!(scan(sources).expect("scan"), want);
         if drop && let Some(meta) = meta {
-            let output = Table::open(&out).expect("open");
+            let output = Table::open(&RealFs, &out).expect("open");
             prop_assert!(
                 output.iter().all(|r| !r.expect("iter").1.is_tombstone()),
                 "a compaction of every table must drop its tombstones"
@@ -1512,27 +1522,27 @@ fn sample_manifest() -> Manifest {
 fn t7_manifest_store_and_load_round_trip() {
     let dir = memory_tempdir();
     assert_eq!(
-        Manifest::load(dir.path()).expect("load"),
+        Manifest::load(&RealFs, dir.path()).expect("load"),
         None,
         "no MANIFEST yet: Ok(None), a new store"
     );
     let manifest = sample_manifest();
-    manifest.store(dir.path()).expect("store");
+    manifest.store(&RealFs, dir.path()).expect("store");
     assert_eq!(
         fs::read(dir.path().join(MANIFEST_FILE)).expect("read MANIFEST"),
         manifest.encode(),
         "MANIFEST holds exactly manifest.encode()"
     );
     assert_eq!(
-        Manifest::load(dir.path()).expect("load"),
+        Manifest::load(&RealFs, dir.path()).expect("load"),
         Some(manifest.clone())
     );
     let mut newer = manifest;
     newer.tables.remove(1);
     newer.log_number = 13;
-    newer.store(dir.path()).expect("store again");
+    newer.store(&RealFs, dir.path()).expect("store again");
     assert_eq!(
-        Manifest::load(dir.path()).expect("load"),
+        Manifest::load(&RealFs, dir.path()).expect("load"),
         Some(newer),
         "a second store replaces the first"
     );
@@ -1543,7 +1553,7 @@ fn t7_store_replaces_by_rename_and_ignores_a_stale_temp_file() {
     use std::os::unix::fs::MetadataExt;
     let dir = memory_tempdir();
     let manifest = sample_manifest();
-    manifest.store(dir.path()).expect("store");
+    manifest.store(&RealFs, dir.path()).expect("store");
     let first_inode = fs::metadata(dir.path().join(MANIFEST_FILE))
         .expect("metadata")
         .ino();
@@ -1554,13 +1564,13 @@ fn t7_store_replaces_by_rename_and_ignores_a_stale_temp_file() {
     // A crash between writing the temp file and the rename leaves this:
     fs::write(dir.path().join(MANIFEST_TMP), b"half a manifest").expect("write");
     assert_eq!(
-        Manifest::load(dir.path()).expect("a stale MANIFEST.tmp must not matter"),
+        Manifest::load(&RealFs, dir.path()).expect("a stale MANIFEST.tmp must not matter"),
         Some(manifest.clone()),
         "load reads MANIFEST only"
     );
     let mut next = manifest;
     next.next_table_id = 10;
-    next.store(dir.path())
+    next.store(&RealFs, dir.path())
         .expect("store over a stale temp file");
     let second_inode = fs::metadata(dir.path().join(MANIFEST_FILE))
         .expect("metadata")
@@ -1571,7 +1581,10 @@ fn t7_store_replaces_by_rename_and_ignores_a_stale_temp_file() {
          place: a crash in the middle of an in-place write leaves half a manifest and no way \
          back"
     );
-    assert_eq!(Manifest::load(dir.path()).expect("load"), Some(next));
+    assert_eq!(
+        Manifest::load(&RealFs, dir.path()).expect("load"),
+        Some(next)
+    );
     assert!(!dir.path().join(MANIFEST_TMP).exists());
 }
 
@@ -1584,7 +1597,7 @@ fn t7_every_damaged_manifest_byte_is_detected() {
         let mut damaged = good.clone();
         damaged[at] ^= 0x10;
         fs::write(&path, &damaged).expect("write");
-        match Manifest::load(dir.path()) {
+        match Manifest::load(&RealFs, dir.path()) {
             Err(DbError::Corrupt(_)) => {}
             other => panic!(
                 "MANIFEST byte {at} of {} flipped: load must fail with DbError::Corrupt, got \
@@ -1596,7 +1609,10 @@ fn t7_every_damaged_manifest_byte_is_detected() {
     for len in [0, 3, 15, good.len() - 1] {
         fs::write(&path, &good[..len]).expect("write");
         assert!(
-            matches!(Manifest::load(dir.path()), Err(DbError::Corrupt(_))),
+            matches!(
+                Manifest::load(&RealFs, dir.path()),
+                Err(DbError::Corrupt(_))
+            ),
             "a MANIFEST cut to {len} bytes must be DbError::Corrupt"
         );
     }
@@ -1605,20 +1621,20 @@ fn t7_every_damaged_manifest_byte_is_detected() {
 #[test]
 fn t7_the_lock_is_exclusive_and_released_on_drop() {
     let dir = memory_tempdir();
-    let lock = DirLock::acquire(dir.path()).expect("the first lock");
+    let lock = DirLock::acquire(&RealFs, dir.path()).expect("the first lock");
     assert_eq!(lock.dir(), dir.path());
     assert!(
         dir.path().join(engine::LOCK_FILE).exists(),
         "the lock file is dir/LOCK"
     );
-    match DirLock::acquire(dir.path()) {
+    match DirLock::acquire(&RealFs, dir.path()) {
         Err(DbError::Locked { dir: locked }) => assert_eq!(locked, dir.path()),
         other => {
             panic!("a second DirLock on a locked directory must be DbError::Locked, got {other:?}")
         }
     }
     drop(lock);
-    let again = DirLock::acquire(dir.path())
+    let again = DirLock::acquire(&RealFs, dir.path())
         .expect("dropping the lock releases it: acquiring again must work");
     drop(again);
     assert!(

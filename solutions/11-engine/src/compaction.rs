@@ -7,6 +7,8 @@ use std::sync::Arc;
 use crate::codec::Entry;
 use crate::error::DbError;
 use crate::read::{MergeIter, Source};
+use simfs::Fs;
+
 use crate::sstable::{Table, TableMeta, write_table};
 
 // ANCHOR: task6
@@ -49,6 +51,7 @@ pub fn plan(sizes: &[u64], trigger: usize) -> Option<usize> {
 ///   an older table may still hold a value that the tombstone hides, and
 ///   dropping the tombstone would bring that value back to life.
 pub fn compact(
+    fs: &dyn Fs,
     inputs: &[Arc<Table>],
     drop_tombstones: bool,
     path: &Path,
@@ -60,6 +63,6 @@ pub fn compact(
         .collect();
     let merged = MergeIter::new(sources)
         .filter(|item| !(drop_tombstones && matches!(item, Ok((_, Entry::Tombstone)))));
-    write_table(path, merged, block_bytes)
+    write_table(fs, path, merged, block_bytes)
 }
 // ANCHOR_END: task6

@@ -15,7 +15,6 @@
 //!   memory finds it on disk.
 
 use std::collections::HashSet;
-use std::fs;
 use std::io::ErrorKind;
 use std::ops::RangeBounds;
 use std::path::{Path, PathBuf};
@@ -32,8 +31,9 @@ use crate::flush::{Flusher, Frozen, MemTables};
 use crate::manifest::{DirLock, MANIFEST_TMP, Manifest, TableRecord};
 use crate::read::{self, Source};
 use crate::sstable::{Table, table_path, write_table};
-use crate::wal::{Wal, list_ids, replay_wals, wal_path};
+use crate::wal::{Wal, list_ids, replay_wals, sync_dir, wal_path};
 use crate::writer::{Request, SingleWriter, WriteTarget};
+use simfs::{Fs, RealFs};
 
 // ANCHOR: stats
 /// A snapshot of the store's shape and counters.
@@ -77,6 +77,9 @@ struct Counters {
 /// Everything the threads share.
 #[derive(Debug)]
 struct Inner {
+    /// The file system everything goes through: the real disk, or a
+    /// simulated one in the power-loss tests.
+    fs: Arc<dyn Fs>,
     dir: PathBuf,
     config: Config,
     /// The active and the frozen memtables (task 3).
@@ -123,25 +126,35 @@ impl Db {
     /// 4. Start a new WAL, the flusher (task 3) and, with
     ///    [`WritePath::SingleWriter`], the writer thread (task 8).
     pub fn open(dir: impl AsRef<Path>, config: Config) -> Result<Db, DbError> {
+        Self::open_on(Arc::new(RealFs), dir, config)
+    }
+
+    /// [`Db::open`] on the file system `fs`.
+    pub fn open_on(fs: Arc<dyn Fs>, dir: impl AsRef<Path>, config: Config) -> Result<Db, DbError> {
         let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir)?;
-        let lock = DirLock::acquire(&dir)?;
-        let mut manifest = Manifest::load(&dir)?.unwrap_or_default();
-        remove_if_exists(&dir.join(MANIFEST_TMP))?;
+        if !fs.exists(&dir)? {
+            fs.create_dir_all(&dir)?;
+            // The new directory's name must survive a power cut too.
+            sync_dir(&*fs, parent_dir(&dir))?;
+        }
+        let disk = &*fs;
+        let lock = DirLock::acquire(disk, &dir)?;
+        let mut manifest = Manifest::load(disk, &dir)?.unwrap_or_default();
+        remove_if_exists(disk, &dir.join(MANIFEST_TMP))?;
 
         let mut tables = Vec::new();
         for record in &manifest.tables {
-            tables.push(Arc::new(Table::open(&table_path(&dir, record.id))?));
+            tables.push(Arc::new(Table::open(disk, &table_path(&dir, record.id))?));
         }
         let live: HashSet<u64> = manifest.tables.iter().map(|t| t.id).collect();
-        let recovered = replay_wals(&dir, manifest.log_number)?;
-        for id in list_ids(&dir, "sst")? {
+        let recovered = replay_wals(disk, &dir, manifest.log_number)?;
+        for id in list_ids(disk, &dir, "sst")? {
             if !live.contains(&id) {
-                remove_if_exists(&table_path(&dir, id))?;
+                remove_if_exists(disk, &table_path(&dir, id))?;
             }
         }
         for id in &recovered.obsolete {
-            remove_if_exists(&wal_path(&dir, *id))?;
+            remove_if_exists(disk, &wal_path(&dir, *id))?;
         }
         let next_id = recovered.next_id.max(1);
         if !recovered.memtable.is_empty() {
@@ -151,18 +164,18 @@ impl Db {
                 .memtable
                 .iter()
                 .map(|(k, e)| Ok((k.to_vec(), e.clone())));
-            if let Some(meta) = write_table(&path, entries, config.block_bytes)? {
-                tables.insert(0, Arc::new(Table::open(&path)?));
+            if let Some(meta) = write_table(disk, &path, entries, config.block_bytes)? {
+                tables.insert(0, Arc::new(Table::open(disk, &path)?));
                 manifest.tables.insert(0, TableRecord { id, meta });
                 manifest.next_table_id = id + 1;
             }
         }
         manifest.log_number = next_id;
-        manifest.store(&dir)?;
+        manifest.store(disk, &dir)?;
         for id in &recovered.replayed {
-            remove_if_exists(&wal_path(&dir, *id))?;
+            remove_if_exists(disk, &wal_path(&dir, *id))?;
         }
-        let wal = Wal::create(&dir, next_id)?;
+        let wal = Wal::create(disk, &dir, next_id)?;
 
         let inner = Arc::new(Inner {
             mem: MemTables::new(next_id, config.memtable_bytes),
@@ -172,6 +185,7 @@ impl Db {
             flusher: RwLock::new(None),
             counters: Counters::default(),
             _lock: lock,
+            fs,
             dir,
             config,
         });
@@ -448,7 +462,7 @@ impl Inner {
 
     /// A memtable was frozen: start its successor's WAL, and queue it.
     fn rotate(&self, wal: &mut Wal, frozen: Frozen) -> Result<(), DbError> {
-        let next = Wal::create(&self.dir, frozen.id + 1)?;
+        let next = Wal::create(&*self.fs, &self.dir, frozen.id + 1)?;
         let mut old = std::mem::replace(wal, next);
         old.flush()?;
         self.submit(frozen)
@@ -478,14 +492,14 @@ impl Inner {
             .memtable
             .iter()
             .map(|(k, e)| Ok((k.to_vec(), e.clone())));
-        if let Some(meta) = write_table(&path, entries, self.config.block_bytes)? {
-            table = Some(Arc::new(Table::open(&path)?));
+        if let Some(meta) = write_table(&*self.fs, &path, entries, self.config.block_bytes)? {
+            table = Some(Arc::new(Table::open(&*self.fs, &path)?));
             next.tables.insert(0, TableRecord { id, meta });
             next.next_table_id = id + 1;
         }
         next.log_number = next.log_number.max(frozen.id + 1);
         // The manifest names the table: from here on it is durable.
-        next.store(&self.dir)?;
+        next.store(&*self.fs, &self.dir)?;
         *manifest = next;
         // Readers see the table before the memtable leaves.
         if let Some(table) = table {
@@ -497,7 +511,7 @@ impl Inner {
         }
         self.mem.remove_frozen(frozen.id)?;
         drop(manifest);
-        remove_if_exists(&wal_path(&self.dir, frozen.id))?;
+        remove_if_exists(&*self.fs, &wal_path(&self.dir, frozen.id))?;
         self.counters.flushes.fetch_add(1, Ordering::Relaxed);
         if self.config.background_compaction {
             self.maybe_compact()?;
@@ -531,6 +545,7 @@ impl Inner {
         let id = manifest.next_table_id;
         let path = table_path(&self.dir, id);
         let meta = compaction::compact(
+            &*self.fs,
             &tables[..count],
             drop_tombstones,
             &path,
@@ -541,17 +556,17 @@ impl Inner {
         let removed: Vec<u64> = next.tables.drain(..count).map(|t| t.id).collect();
         let mut list: Vec<Arc<Table>> = Vec::with_capacity(tables.len() - count + 1);
         if let Some(meta) = meta {
-            list.push(Arc::new(Table::open(&path)?));
+            list.push(Arc::new(Table::open(&*self.fs, &path)?));
             next.tables.insert(0, TableRecord { id, meta });
         }
         list.extend(tables[count..].iter().cloned());
-        next.store(&self.dir)?;
+        next.store(&*self.fs, &self.dir)?;
         *manifest = next;
         *self.tables.write()? = Arc::new(list);
         drop(manifest);
         // Readers that still hold the old tables keep their open files.
         for id in removed {
-            remove_if_exists(&table_path(&self.dir, id))?;
+            remove_if_exists(&*self.fs, &table_path(&self.dir, id))?;
         }
         self.counters.compactions.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -599,9 +614,17 @@ impl Drop for DbTarget {
     }
 }
 
+/// The directory that holds `path` (`.` for a bare name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
 /// Deletes a file; a missing one is fine.
-fn remove_if_exists(path: &Path) -> Result<(), DbError> {
-    match fs::remove_file(path) {
+fn remove_if_exists(fs: &dyn Fs, path: &Path) -> Result<(), DbError> {
+    match fs.remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e.into()),

@@ -1,9 +1,10 @@
 //! Task 7: the manifest (which files make up the store), written by atomic
 //! replace, and the lock file that keeps a second process out.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+
+use simfs::{Fs, FsFile, OpenOptions};
 
 use crate::codec::{Cursor, put_bytes, put_u32, put_u64};
 use crate::error::DbError;
@@ -132,21 +133,24 @@ impl Manifest {
     ///    target atomically.
     /// 4. Sync the directory ([`sync_dir`](crate::sync_dir)): the rename
     ///    itself is durable only then.
-    pub fn store(&self, dir: &Path) -> Result<(), DbError> {
+    pub fn store(&self, fs: &dyn Fs, dir: &Path) -> Result<(), DbError> {
         let tmp = dir.join(MANIFEST_TMP);
-        let mut file = File::create(&tmp)?;
+        let mut file = fs.open(
+            &tmp,
+            OpenOptions::new().write(true).create(true).truncate(true),
+        )?;
         file.write_all(&self.encode())?;
         file.sync_all()?;
         drop(file);
-        fs::rename(&tmp, dir.join(MANIFEST_FILE))?;
-        sync_dir(dir)
+        fs.rename(&tmp, &dir.join(MANIFEST_FILE))?;
+        sync_dir(fs, dir)
     }
 
     /// Reads `dir/MANIFEST`: `Ok(None)` if there is none (a new store),
     /// [`DbError::Corrupt`] if it does not decode. A leftover
     /// `MANIFEST.tmp` (a crash before the rename) is ignored.
-    pub fn load(dir: &Path) -> Result<Option<Manifest>, DbError> {
-        match fs::read(dir.join(MANIFEST_FILE)) {
+    pub fn load(fs: &dyn Fs, dir: &Path) -> Result<Option<Manifest>, DbError> {
+        match fs.read(&dir.join(MANIFEST_FILE)) {
             Ok(bytes) => Manifest::decode(&bytes).map(Some),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
@@ -160,7 +164,7 @@ impl Manifest {
 #[derive(Debug)]
 pub struct DirLock {
     /// The open lock file; closing it releases the lock.
-    file: File,
+    file: Box<dyn FsFile>,
     /// The directory.
     dir: PathBuf,
 }
@@ -169,29 +173,27 @@ pub struct DirLock {
 impl DirLock {
     // ANCHOR: task7_lock
     /// Takes the lock on `dir`: opens (creating if needed) `dir/LOCK` and
-    /// calls `File::try_lock` on it. If another process (or another open
+    /// calls `FsFile::try_lock` on it. If another process (or another open
     /// file description in this one) holds it, that is
     /// [`DbError::Locked`] with the directory; other errors are I/O errors.
     ///
-    /// The lock belongs to the open file: it is released when the `File`
+    /// The lock belongs to the open file: it is released when the file
     /// is closed, also when the process dies, so a crash never leaves a
     /// stale lock behind.
-    pub fn acquire(dir: &Path) -> Result<DirLock, DbError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(dir.join(LOCK_FILE))?;
-        match file.try_lock() {
-            Ok(()) => Ok(DirLock {
+    pub fn acquire(fs: &dyn Fs, dir: &Path) -> Result<DirLock, DbError> {
+        let file = fs.open(
+            &dir.join(LOCK_FILE),
+            OpenOptions::new().read(true).write(true).create(true),
+        )?;
+        if file.try_lock()? {
+            Ok(DirLock {
                 file,
                 dir: dir.to_path_buf(),
-            }),
-            Err(TryLockError::WouldBlock) => Err(DbError::Locked {
+            })
+        } else {
+            Err(DbError::Locked {
                 dir: dir.to_path_buf(),
-            }),
-            Err(TryLockError::Error(e)) => Err(e.into()),
+            })
         }
     }
     // ANCHOR_END: task7_lock

@@ -1,9 +1,7 @@
 //! Task 4: the SSTable, an immutable sorted file with blocks, an index,
 //! CRCs and a footer.
 
-use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -12,6 +10,7 @@ use crate::codec::{
     Cursor, Entry, KeyRange, in_range, len_u32, past_end, put_bytes, put_u32, put_u64,
 };
 use crate::error::DbError;
+use simfs::{Fs, FsFile, OpenOptions};
 
 /// The file of the SSTable with id `id`: `dir/00000042.sst`.
 pub fn table_path(dir: &Path, id: u64) -> PathBuf {
@@ -122,6 +121,7 @@ pub fn to_entry(value: Option<&[u8]>) -> Entry {
 ///   partial file may stay behind: the store deletes files the manifest
 ///   does not name).
 pub fn write_table<I>(
+    fs: &dyn Fs,
     path: &Path,
     entries: I,
     block_bytes: usize,
@@ -133,7 +133,7 @@ where
     if entries.peek().is_none() {
         return Ok(None);
     }
-    let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    let file = fs.open(path, OpenOptions::new().write(true).create_new(true))?;
     let mut out = BufWriter::with_capacity(256 << 10, file);
     let mut offset = 0u64;
     let mut block = Vec::with_capacity(block_bytes + 1024);
@@ -142,19 +142,21 @@ where
     let mut smallest = None;
     let mut last_key = Vec::new();
 
-    let mut finish_block =
-        |block: &mut Vec<u8>, last_key: &[u8], out: &mut BufWriter<File>| -> Result<(), DbError> {
-            out.write_all(block)?;
-            out.write_all(&crc32fast::hash(block).to_le_bytes())?;
-            index.push(BlockHandle {
-                offset,
-                len: len_u32(block.len()),
-                last_key: last_key.to_vec(),
-            });
-            offset += block.len() as u64 + 4;
-            block.clear();
-            Ok(())
-        };
+    let mut finish_block = |block: &mut Vec<u8>,
+                            last_key: &[u8],
+                            out: &mut BufWriter<Box<dyn FsFile>>|
+     -> Result<(), DbError> {
+        out.write_all(block)?;
+        out.write_all(&crc32fast::hash(block).to_le_bytes())?;
+        index.push(BlockHandle {
+            offset,
+            len: len_u32(block.len()),
+            last_key: last_key.to_vec(),
+        });
+        offset += block.len() as u64 + 4;
+        block.clear();
+        Ok(())
+    };
 
     for item in entries {
         let (key, entry) = item?;
@@ -208,7 +210,7 @@ where
 #[derive(Debug)]
 pub struct Table {
     /// The file, open for reading.
-    file: File,
+    file: Box<dyn FsFile>,
     /// Its path, for error messages.
     path: PathBuf,
     /// One handle per data block, in key order.
@@ -239,9 +241,9 @@ impl Table {
     /// CRC), then reads and checks the index (its CRC, and that the blocks it
     /// lists lie one after the other from offset 0 up to the index).
     /// Anything wrong is [`DbError::Corrupt`] naming the file.
-    pub fn open(path: &Path) -> Result<Table, DbError> {
-        let file = File::open(path)?;
-        let size = file.metadata()?.len();
+    pub fn open(fs: &dyn Fs, path: &Path) -> Result<Table, DbError> {
+        let file = fs.open(path, OpenOptions::new().read(true))?;
+        let size = file.len()?;
         let corrupt = |what: &str| DbError::Corrupt(format!("{}: {what}", path.display()));
         if size < FOOTER_LEN as u64 {
             return Err(corrupt("too short to be an SSTable"));

@@ -100,6 +100,15 @@ pub trait FsFile: Read + Write + Seek + Send + Sync + fmt::Debug {
     /// `dup`ed descriptor does.
     fn try_clone(&self) -> io::Result<Box<dyn FsFile>>;
 
+    /// Takes an exclusive advisory lock on the file without waiting
+    /// (`flock`): `Ok(true)` if it is now held through this open file,
+    /// `Ok(false)` if another open file holds it. The lock is released when
+    /// every handle of this open file is closed, and by a crash.
+    fn try_lock(&self) -> io::Result<bool>;
+
+    /// Releases a lock taken with [`try_lock`](FsFile::try_lock).
+    fn unlock(&self) -> io::Result<()>;
+
     /// Fills `buf` from `offset`, or fails with
     /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof).
     fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {

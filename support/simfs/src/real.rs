@@ -143,4 +143,16 @@ impl FsFile for RealFile {
     fn try_clone(&self) -> io::Result<Box<dyn FsFile>> {
         Ok(Box::new(RealFile(self.0.try_clone()?)))
     }
+
+    fn try_lock(&self) -> io::Result<bool> {
+        match self.0.try_lock() {
+            Ok(()) => Ok(true),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    fn unlock(&self) -> io::Result<()> {
+        self.0.unlock()
+    }
 }

@@ -277,3 +277,24 @@ fn the_story_names_the_missing_directory_sync() {
     assert!(story.contains("no file named /d/log"), "{story}");
     assert!(story.contains("sync the directory"), "{story}");
 }
+
+#[test]
+fn locks_belong_to_an_open_file_and_die_with_it() {
+    let fs = SimFs::new();
+    let first = create(&fs, "/LOCK");
+    assert!(first.try_lock().unwrap());
+    let clone = first.try_clone().unwrap();
+    assert!(clone.try_lock().unwrap(), "a clone shares the open file");
+    let second = create(&fs, "/LOCK");
+    assert!(!second.try_lock().unwrap(), "another open file is refused");
+    drop(first);
+    assert!(!second.try_lock().unwrap(), "the clone still holds it");
+    drop(clone);
+    assert!(second.try_lock().unwrap(), "closing every handle releases it");
+    second.unlock().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("LOCK");
+    let real = create(&RealFs, path.to_str().unwrap());
+    assert!(real.try_lock().unwrap());
+    assert!(!create(&RealFs, path.to_str().unwrap()).try_lock().unwrap());
+}

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use engine::{Config, Entry, Memtable, Table, write_table};
+use simfs::RealFs;
 
 /// A temporary directory in memory (`/dev/shm`) where there is one.
 ///
@@ -60,10 +61,10 @@ pub fn table_from(
     block_bytes: usize,
 ) -> std::sync::Arc<Table> {
     let path = dir.join(name);
-    write_table(&path, entries.iter().cloned().map(Ok), block_bytes)
+    write_table(&RealFs, &path, entries.iter().cloned().map(Ok), block_bytes)
         .expect("write_table")
         .expect("a table with entries writes a file");
-    std::sync::Arc::new(Table::open(&path).expect("open the table just written"))
+    std::sync::Arc::new(Table::open(&RealFs, &path).expect("open the table just written"))
 }
 
 /// The entries of a memtable, owned.

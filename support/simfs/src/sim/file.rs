@@ -16,6 +16,8 @@ pub struct SimFile {
     /// The path it was opened by, for the trace.
     path: String,
     position: Arc<Mutex<u64>>,
+    /// Identifies the open file (all clones of a handle share it) for locks.
+    open_file: Arc<()>,
     readable: bool,
     writable: bool,
     append: bool,
@@ -42,6 +44,7 @@ impl SimFile {
             ino,
             path,
             position: Arc::new(Mutex::new(0)),
+            open_file: Arc::new(()),
             readable: options.read,
             writable: options.writable(),
             append: options.append,
@@ -202,12 +205,40 @@ impl FsFile for SimFile {
         super::write_at(&mut state, self.ino, &self.path, offset, buf)
     }
 
+    fn try_lock(&self) -> io::Result<bool> {
+        let mut state = self.lock();
+        let held_by_other = state
+            .locks
+            .get(&self.ino)
+            .and_then(std::sync::Weak::upgrade)
+            .is_some_and(|holder| !Arc::ptr_eq(&holder, &self.open_file));
+        if held_by_other {
+            return Ok(false);
+        }
+        state.locks.insert(self.ino, Arc::downgrade(&self.open_file));
+        Ok(true)
+    }
+
+    fn unlock(&self) -> io::Result<()> {
+        let mut state = self.lock();
+        let ours = state
+            .locks
+            .get(&self.ino)
+            .and_then(std::sync::Weak::upgrade)
+            .is_some_and(|holder| Arc::ptr_eq(&holder, &self.open_file));
+        if ours {
+            state.locks.remove(&self.ino);
+        }
+        Ok(())
+    }
+
     fn try_clone(&self) -> io::Result<Box<dyn FsFile>> {
         Ok(Box::new(SimFile {
             state: self.state.clone(),
             ino: self.ino,
             path: self.path.clone(),
             position: self.position.clone(),
+            open_file: self.open_file.clone(),
             readable: self.readable,
             writable: self.writable,
             append: self.append,

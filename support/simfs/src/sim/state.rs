@@ -67,6 +67,9 @@ pub(crate) struct State {
     pub trace: Vec<Op>,
     /// No operation after this one happens: the power is off.
     pub cut_after: Option<u64>,
+    /// Advisory locks: the inode, and the open file holding it (alive while
+    /// any of its handles is).
+    pub locks: HashMap<u64, std::sync::Weak<()>>,
     pub faults: Faults,
 }
 
@@ -79,6 +82,7 @@ impl Default for State {
             next_ino: ROOT + 1,
             trace: Vec::new(),
             cut_after: None,
+            locks: HashMap::new(),
             faults: Faults::default(),
         }
     }
