@@ -1,12 +1,13 @@
 //! Task 1: one attempt at one download. Tasks 5 to 8 add to it.
 
 #[allow(unused_imports)] // you will need it
-use std::fs::{self, File, OpenOptions};
-#[allow(unused_imports)] // you will need it
 use std::io::{self, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
+#[allow(unused_imports)] // you will need it
+use simfs::{Fs, FsFile, OpenOptions};
 use ureq::Agent;
 
 use crate::error::DownloadError;
@@ -38,6 +39,8 @@ pub struct Client {
     pub(crate) resume: bool,
     pub(crate) limiter: Option<TokenBucket>,
     pub(crate) progress: Option<Sender<Event>>,
+    /// Where every file operation goes (`self.fs.open`, `rename`, ...).
+    pub(crate) fs: Arc<dyn Fs>,
 }
 
 impl Client {
@@ -52,6 +55,7 @@ impl Client {
                 .rate_limit
                 .map(|rate| TokenBucket::new(rate, (rate / 20).max(1))),
             progress: config.progress.clone(),
+            fs: Arc::clone(&config.fs),
         }
     }
 
@@ -85,9 +89,12 @@ impl Client {
     ///   `io::ErrorKind::UnexpectedEof` (the connection closed early), that
     ///   is [`DownloadError::Truncated`]. Any other read error goes through
     ///   [`classify_io`]. File errors are [`DownloadError::File`].
+    /// - Every file operation goes through `self.fs` (`self.fs.open`,
+    ///   `rename`, `remove_file`), so the power-loss test can run it on a
+    ///   simulated disk.
     /// - When the body is complete: `sync_all` the part file, rename it to
     ///   `job.dest`, and sync the directory (`sync_parent`, below). The
-    ///   destination only ever holds a whole file.
+    ///   destination only ever holds a whole file, also after a power cut.
     /// - Return `Downloaded { path: job.dest, bytes: the file's size,
     ///   resumed_from: 0, attempts: 1 }` ([`Client::download`] counts the
     ///   real attempts; task 7 fills in `resumed_from`).
@@ -118,9 +125,9 @@ impl Client {
 
 // ANCHOR: helpers
 /// The length of the file at `path`, or 0 if there is none (task 7).
-pub(crate) fn existing_len(path: &Path) -> Result<u64, DownloadError> {
-    match fs::metadata(path) {
-        Ok(meta) => Ok(meta.len()),
+pub(crate) fn existing_len(fs: &dyn Fs, path: &Path) -> Result<u64, DownloadError> {
+    match fs.len(path) {
+        Ok(len) => Ok(len),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
         Err(e) => Err(DownloadError::file(path)(e)),
     }
@@ -128,13 +135,11 @@ pub(crate) fn existing_len(path: &Path) -> Result<u64, DownloadError> {
 
 /// Syncs the directory that holds `path`, so that a rename into it is
 /// durable (task 1).
-pub(crate) fn sync_parent(path: &Path) -> Result<(), DownloadError> {
+pub(crate) fn sync_parent(fs: &dyn Fs, path: &Path) -> Result<(), DownloadError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(DownloadError::file(dir))
+    fs.sync_dir(dir).map_err(DownloadError::file(dir))
 }
 // ANCHOR_END: helpers

@@ -2,8 +2,11 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
+
+use simfs::{Fs, RealFs};
 
 use crate::progress::Event;
 use crate::retry::RetryPolicy;
@@ -79,11 +82,14 @@ pub struct Config {
     pub resume: bool,
     /// Where progress events go, if anywhere.
     pub progress: Option<Sender<Event>>,
+    /// The file system the downloads are written to: the real disk, or a
+    /// simulated one in the power-loss tests.
+    pub fs: Arc<dyn Fs>,
 }
 
 impl Default for Config {
     /// Four at once, [`RetryPolicy::default`], a 30 s timeout, no rate
-    /// limit, resume on, no progress events.
+    /// limit, resume on, no progress events, the real disk.
     fn default() -> Self {
         Self {
             jobs: 4,
@@ -92,6 +98,7 @@ impl Default for Config {
             rate_limit: None,
             resume: true,
             progress: None,
+            fs: Arc::new(RealFs),
         }
     }
 }

@@ -29,6 +29,7 @@ use downloader::{
     TokenBucket, download_all, parse_content_range, part_path, sha256_file,
 };
 use fault_server::{Fault, FaultServer, Route};
+use simfs::RealFs;
 
 fn server() -> FaultServer {
     FaultServer::start().expect("start the test server on 127.0.0.1")
@@ -688,7 +689,7 @@ fn t8_sha256_of_a_file() {
         let path = dir.path().join(name);
         fs::write(&path, data).expect("write the file");
         assert_eq!(
-            sha256_file(&path).expect("hash the file"),
+            sha256_file(&RealFs, &path).expect("hash the file"),
             digest,
             "SHA-256 of {data:?}, as 64 lower-case hex digits"
         );
@@ -697,11 +698,11 @@ fn t8_sha256_of_a_file() {
     let path = dir.path().join("big");
     fs::write(&path, &big).expect("write the file");
     assert_eq!(
-        sha256_file(&path).expect("hash the file"),
+        sha256_file(&RealFs, &path).expect("hash the file"),
         sha256_hex(&big),
         "SHA-256 of a 1 MB file (read it in pieces: every piece goes into the hash)"
     );
-    let missing = sha256_file(&dir.path().join("missing"));
+    let missing = sha256_file(&RealFs, &dir.path().join("missing"));
     assert!(
         matches!(&missing, Err(e) if e.kind() == io::ErrorKind::NotFound),
         "a missing file is an io::Error of kind NotFound, got {missing:?}"

@@ -53,6 +53,7 @@ fn config(jobs: usize) -> Config {
         rate_limit: None,
         resume: false,
         progress: None,
+        ..Config::default()
     }
 }
 

@@ -194,6 +194,7 @@ fn get(args: GetArgs) -> Result<ExitCode, String> {
         rate_limit: args.limit_rate,
         resume: !args.no_resume,
         progress: Some(tx),
+        ..Config::default()
     };
 
     let bars = Bars::new(&jobs);

@@ -1,10 +1,11 @@
 //! Task 1: one attempt at one download. Tasks 5 to 8 add to it.
 
-use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
+use simfs::{Fs, FsFile, OpenOptions};
 use ureq::Agent;
 
 use crate::error::DownloadError;
@@ -30,6 +31,8 @@ pub struct Client {
     pub(crate) resume: bool,
     pub(crate) limiter: Option<TokenBucket>,
     pub(crate) progress: Option<Sender<Event>>,
+    /// Where every file operation goes (`self.fs.open`, `rename`, ...).
+    pub(crate) fs: Arc<dyn Fs>,
 }
 
 impl Client {
@@ -44,6 +47,7 @@ impl Client {
                 .rate_limit
                 .map(|rate| TokenBucket::new(rate, (rate / 20).max(1))),
             progress: config.progress.clone(),
+            fs: Arc::clone(&config.fs),
         }
     }
 
@@ -77,9 +81,12 @@ impl Client {
     ///   `io::ErrorKind::UnexpectedEof` (the connection closed early), that
     ///   is [`DownloadError::Truncated`]. Any other read error goes through
     ///   [`classify_io`]. File errors are [`DownloadError::File`].
+    /// - Every file operation goes through `self.fs` (`self.fs.open`,
+    ///   `rename`, `remove_file`), so the power-loss test can run it on a
+    ///   simulated disk.
     /// - When the body is complete: `sync_all` the part file, rename it to
     ///   `job.dest`, and sync the directory (`sync_parent`, below). The
-    ///   destination only ever holds a whole file.
+    ///   destination only ever holds a whole file, also after a power cut.
     /// - Return `Downloaded { path: job.dest, bytes: the file's size,
     ///   resumed_from: 0, attempts: 1 }` ([`Client::download`] counts the
     ///   real attempts; task 7 fills in `resumed_from`).
@@ -104,7 +111,12 @@ impl Client {
     /// remove the part file and return [`DownloadError::Checksum`].
     pub fn attempt(&self, job_id: usize, job: &Job) -> Result<Downloaded, DownloadError> {
         let part = part_path(&job.dest);
-        let mut have = if self.resume { existing_len(&part)? } else { 0 };
+        let fs = &*self.fs;
+        let mut have = if self.resume {
+            existing_len(fs, &part)?
+        } else {
+            0
+        };
         loop {
             let mut request = self.agent.get(&job.url);
             if have > 0 {
@@ -138,7 +150,7 @@ impl Client {
                         return self.finish(job, &part, have, have);
                     }
                     _ => {
-                        fs::remove_file(&part).map_err(DownloadError::file(&part))?;
+                        fs.remove_file(&part).map_err(DownloadError::file(&part))?;
                         have = 0;
                         continue;
                     }
@@ -151,12 +163,14 @@ impl Client {
                 from,
                 total: body_len.map(|len| from + len),
             });
-            let mut file = if from == 0 {
-                File::create(&part)
+            let options = if from == 0 {
+                *OpenOptions::new().write(true).create(true).truncate(true)
             } else {
-                OpenOptions::new().append(true).open(&part)
-            }
-            .map_err(DownloadError::file(&part))?;
+                *OpenOptions::new().append(true)
+            };
+            let mut file = fs
+                .open(&part, &options)
+                .map_err(DownloadError::file(&part))?;
 
             let body = Throttled::new(response.body_mut().as_reader(), self.limiter.as_ref());
             let mut body = ProgressReader::new(body, from, |bytes| {
@@ -180,17 +194,21 @@ impl Client {
         bytes: u64,
     ) -> Result<Downloaded, DownloadError> {
         if let Some(expected) = &job.sha256 {
-            let actual = sha256_file(part).map_err(DownloadError::file(part))?;
+            let actual = sha256_file(&*self.fs, part).map_err(DownloadError::file(part))?;
             if !actual.eq_ignore_ascii_case(expected.trim()) {
-                fs::remove_file(part).map_err(DownloadError::file(part))?;
+                self.fs
+                    .remove_file(part)
+                    .map_err(DownloadError::file(part))?;
                 return Err(DownloadError::Checksum {
                     expected: expected.trim().to_ascii_lowercase(),
                     actual,
                 });
             }
         }
-        fs::rename(part, &job.dest).map_err(DownloadError::file(&job.dest))?;
-        sync_parent(&job.dest)?;
+        self.fs
+            .rename(part, &job.dest)
+            .map_err(DownloadError::file(&job.dest))?;
+        sync_parent(&*self.fs, &job.dest)?;
         Ok(Downloaded {
             path: job.dest.clone(),
             bytes,
@@ -204,7 +222,7 @@ impl Client {
 /// shorter than `expected` is [`DownloadError::Truncated`].
 fn copy_body(
     body: &mut impl Read,
-    file: &mut File,
+    file: &mut Box<dyn FsFile>,
     part: &Path,
     expected: Option<u64>,
 ) -> Result<u64, DownloadError> {
@@ -236,9 +254,9 @@ fn copy_body(
 }
 
 /// The length of the file at `path`, or 0 if there is none.
-fn existing_len(path: &Path) -> Result<u64, DownloadError> {
-    match fs::metadata(path) {
-        Ok(meta) => Ok(meta.len()),
+fn existing_len(fs: &dyn Fs, path: &Path) -> Result<u64, DownloadError> {
+    match fs.len(path) {
+        Ok(len) => Ok(len),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
         Err(e) => Err(DownloadError::file(path)(e)),
     }
@@ -246,12 +264,10 @@ fn existing_len(path: &Path) -> Result<u64, DownloadError> {
 
 /// Syncs the directory that holds `path`, so that a rename into it is
 /// durable.
-fn sync_parent(path: &Path) -> Result<(), DownloadError> {
+fn sync_parent(fs: &dyn Fs, path: &Path) -> Result<(), DownloadError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(DownloadError::file(dir))
+    fs.sync_dir(dir).map_err(DownloadError::file(dir))
 }

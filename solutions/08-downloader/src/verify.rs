@@ -1,8 +1,9 @@
 //! Task 8: SHA-256 verification.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+
+use simfs::{Fs, OpenOptions};
 
 use sha2::{Digest, Sha256};
 
@@ -16,13 +17,13 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 // ANCHOR: task8
-/// The SHA-256 of the file at `path`, in lower-case hex.
+/// The SHA-256 of the file at `path` on `fs`, in lower-case hex.
 ///
 /// Read the file in pieces (say 64 KiB at a time) into a `Sha256` hasher
 /// (`Sha256::new()`, `update`, `finalize`): a downloaded file may be larger
 /// than memory. [`to_hex`] turns the digest into text.
-pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
+pub fn sha256_file(fs: &dyn Fs, path: &Path) -> io::Result<String> {
+    let mut file = fs.open(path, OpenOptions::new().read(true))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0; 64 * 1024];
     loop {

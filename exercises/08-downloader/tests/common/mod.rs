@@ -37,6 +37,7 @@ pub fn test_config() -> Config {
         rate_limit: None,
         resume: true,
         progress: None,
+        ..Config::default()
     }
 }
 
