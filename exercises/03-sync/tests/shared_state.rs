@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::sync::{Arc, Barrier, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -199,14 +199,14 @@ fn t3_many_readers_hold_the_lock_at_the_same_time() {
     let cache = SafeCache::new();
     cache.insert("answer", "42");
     let meeting = Rendezvous::new(readers);
-    let results: Vec<(bool, Option<String>)> = thread::scope(|s| {
+    let seen: Vec<Option<String>> = thread::scope(|s| {
         let handles: Vec<_> = (0..readers)
             .map(|_| {
                 s.spawn(|| {
                     cache.with_read(|map| {
                         // Every reader waits here, inside the read lock, for the others.
-                        let met = meeting.arrive_and_wait();
-                        (met, map.get("answer").cloned())
+                        meeting.arrive_and_wait();
+                        map.get("answer").cloned()
                     })
                 })
             })
@@ -216,14 +216,59 @@ fn t3_many_readers_hold_the_lock_at_the_same_time() {
             .map(|h| h.join().expect("a reader panicked"))
             .collect()
     });
+    let most = meeting.most();
     assert!(
-        results.iter().all(|(met, _)| *met),
-        "{readers} readers never held the lock at the same time: with_read must take a \
-         shared read lock (RwLock::read), not an exclusive one"
+        most == readers,
+        "at most {most} of {readers} readers were inside with_read at once (each waited \
+         {DEADLINE:?} for the others): expected all {readers} to hold the lock together. \
+         with_read must take a shared read lock (RwLock::read), not an exclusive one"
     );
     assert!(
-        results.iter().all(|(_, v)| v.as_deref() == Some("42")),
-        "with_read must hand f the cache's map: {results:?}"
+        seen.iter().all(|v| v.as_deref() == Some("42")),
+        "with_read must hand f the cache's map, in which answer = 42; f saw {seen:?}"
+    );
+}
+
+#[test]
+fn t3_short_reads_do_not_wait_for_a_reader() {
+    let cache = SafeCache::new();
+    cache.insert("answer", "42");
+    type Read = fn(&SafeCache) -> String;
+    let reads: [(&str, Read); 4] = [
+        ("get", |c| format!("{:?}", c.get("answer"))),
+        ("get_many", |c| format!("{:?}", c.get_many(&["answer"]))),
+        ("len", |c| c.len().to_string()),
+        ("is_empty", |c| c.is_empty().to_string()),
+    ];
+    let mut waited = Vec::new();
+    for (name, read) in reads {
+        let (entered_tx, entered) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let released_in_time = thread::scope(|s| {
+            // This reader holds the read lock until the read below is done.
+            let cache = &cache;
+            let holder = s.spawn(move || {
+                cache.with_read(|_| {
+                    let _ = entered_tx.send(());
+                    release_rx.recv_timeout(DEADLINE).is_ok()
+                })
+            });
+            entered
+                .recv_timeout(DEADLINE)
+                .expect("setup: with_read never called f");
+            std::hint::black_box(read(cache));
+            let _ = release.send(());
+            holder.join().expect("the holding reader panicked")
+        });
+        if !released_in_time {
+            waited.push(name);
+        }
+    }
+    assert!(
+        waited.is_empty(),
+        "{waited:?} waited until another thread left with_read ({DEADLINE:?}): expected every \
+         read to run while other readers hold the lock. Readers take the shared read lock \
+         (RwLock::read); only insert and insert_many need the write lock"
     );
 }
 
@@ -645,46 +690,66 @@ fn check_answer(question: u8, answer: Answer, expected: u64) {
     );
 }
 
-/// A meeting point for `expected` threads.
+/// A meeting point for `expected` threads that also measures how many of
+/// them were there at once.
 struct Rendezvous {
     expected: usize,
-    arrived: Mutex<usize>,
+    state: Mutex<Meeting>,
     changed: Condvar,
-    gave_up: AtomicBool,
+}
+
+#[derive(Default)]
+struct Meeting {
+    /// Threads inside `arrive_and_wait` now.
+    inside: usize,
+    /// The most threads that were ever inside at once.
+    most: usize,
+    /// `expected` threads were inside at once.
+    met: bool,
+    /// Somebody waited [`DEADLINE`] in vain.
+    gave_up: bool,
 }
 
 impl Rendezvous {
     fn new(expected: usize) -> Self {
         Self {
             expected,
-            arrived: Mutex::new(0),
+            state: Mutex::new(Meeting::default()),
             changed: Condvar::new(),
-            gave_up: AtomicBool::new(false),
         }
     }
 
-    /// Counts this arrival and waits until `expected` arrivals have happened.
-    /// Returns false if that took longer than [`DEADLINE`]; after one such
-    /// timeout every caller returns false at once, so a wrong implementation
-    /// fails after one deadline instead of one per thread.
-    fn arrive_and_wait(&self) -> bool {
+    /// Waits until `expected` threads are inside at once, or for at most
+    /// [`DEADLINE`]. After one timeout every later caller returns at once, so
+    /// a wrong implementation fails after one deadline instead of one per
+    /// thread.
+    fn arrive_and_wait(&self) {
         let deadline = Instant::now() + DEADLINE;
-        let mut arrived = self.arrived.lock().unwrap();
-        *arrived += 1;
-        self.changed.notify_all();
-        while *arrived < self.expected {
+        let mut meeting = self.state.lock().unwrap();
+        meeting.inside += 1;
+        meeting.most = meeting.most.max(meeting.inside);
+        if meeting.inside >= self.expected {
+            meeting.met = true;
+            self.changed.notify_all();
+        }
+        while !meeting.met && !meeting.gave_up {
             let now = Instant::now();
-            if self.gave_up.load(Ordering::SeqCst) || now >= deadline {
-                self.gave_up.store(true, Ordering::SeqCst);
+            if now >= deadline {
+                meeting.gave_up = true;
                 self.changed.notify_all();
-                return false;
+                break;
             }
-            arrived = self
+            meeting = self
                 .changed
-                .wait_timeout(arrived, deadline - now)
+                .wait_timeout(meeting, deadline - now)
                 .unwrap()
                 .0;
         }
-        !self.gave_up.load(Ordering::SeqCst)
+        meeting.inside -= 1;
+    }
+
+    /// The most threads that were inside [`arrive_and_wait`](Self::arrive_and_wait) at once.
+    fn most(&self) -> usize {
+        self.state.lock().unwrap().most
     }
 }
