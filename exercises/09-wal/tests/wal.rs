@@ -367,6 +367,24 @@ fn t2_open_refuses_a_log_that_needs_recovery() {
         matches!(opened, Err(WalError::NeedsRecovery { offset: 0 })),
         "a log starts at LSN 1; got {opened:?}"
     );
+
+    // A flipped bit in a payload leaves every length and LSN intact: only
+    // the CRC can tell. Appending after such a record would bury it.
+    let starts = record_starts(&payloads);
+    for (i, &start) in starts.iter().enumerate() {
+        let damaged_path = dir.path().join(format!("damaged-{i}.log"));
+        let mut bytes = good.clone();
+        bytes[start + HEADER_LEN] ^= 0x10;
+        fs::write(&damaged_path, &bytes).expect("write the log");
+        let opened = Wal::open(&damaged_path);
+        assert!(
+            matches!(opened, Err(WalError::NeedsRecovery { offset }) if offset == start as u64),
+            "record {} has a flipped bit in its payload, so its CRC does not match: open must \
+             refuse the log with NeedsRecovery at byte {start} (check every record with decode, \
+             not only its length and LSN); got {opened:?}",
+            i + 1
+        );
+    }
 }
 
 #[test]
