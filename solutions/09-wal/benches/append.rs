@@ -14,6 +14,12 @@
 //! After criterion's own report, the two are timed in alternation, round
 //! after round, and the median of the rounds' ratios is printed (target: at
 //! least 0.7).
+//!
+//! It also prices the file-system seam (`simfs`): the plain write, once
+//! through a `BufWriter<File>` from `std::fs` and once through a
+//! `BufWriter<Box<dyn FsFile>>` from `RealFs`, timed the same way. The WAL
+//! itself only uses the seam, so this is the seam's cost on the same bytes
+//! (target: at most 2%).
 
 use std::fs::{self, OpenOptions};
 use std::hint::black_box;
@@ -22,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
+use simfs::{Fs, RealFs};
 use wal::{Wal, encode_into};
 
 /// Payload sizes measured: small, typical and large log records.
@@ -94,6 +101,19 @@ fn plain_run(path: &Path, work: &Workload) {
     out.flush().expect("flush");
 }
 
+/// The same as [`plain_run`], through the seam: `RealFs` and a boxed file.
+fn seam_run(path: &Path, work: &Workload) {
+    empty_file(path);
+    let file = RealFs
+        .open(path, simfs::OpenOptions::new().append(true))
+        .expect("open the file");
+    let mut out = BufWriter::new(file);
+    for record in &work.encoded {
+        out.write_all(record).expect("write");
+    }
+    out.flush().expect("flush");
+}
+
 fn criterion_benches(c: &mut Criterion, dir: &Path) {
     let wal_path = dir.join("wal.log");
     let plain_path = dir.join("plain.dat");
@@ -119,12 +139,19 @@ fn criterion_benches(c: &mut Criterion, dir: &Path) {
                 );
             },
         );
+        group.bench_with_input(BenchmarkId::new("plain_seam", len), &work, |b, work| {
+            b.iter_batched(
+                || empty_file(&plain_path),
+                |()| seam_run(&plain_path, work),
+                BatchSize::PerIteration,
+            );
+        });
     }
     group.finish();
 }
 
 /// Times `run` once.
-fn time(run: impl FnOnce()) -> Duration {
+fn time(run: impl Fn()) -> Duration {
     let start = Instant::now();
     run();
     start.elapsed()
@@ -133,6 +160,56 @@ fn time(run: impl FnOnce()) -> Duration {
 fn median<T: PartialOrd + Copy>(mut samples: Vec<T>) -> T {
     samples.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
     samples[samples.len() / 2]
+}
+
+/// Times `a` and `b` in alternation, `rounds` times, and returns their
+/// median times and the median of each round's `b / a` time ratio.
+fn alternate(rounds: usize, a: impl Fn(), b: impl Fn()) -> (Duration, Duration, f64) {
+    let (mut a_times, mut b_times) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // Alternate which side goes first, so neither always follows the other.
+        if round % 2 == 0 {
+            a_times.push(time(&a));
+            b_times.push(time(&b));
+        } else {
+            b_times.push(time(&b));
+            a_times.push(time(&a));
+        }
+    }
+    // Each round's two runs are neighbours in time, so their ratio is
+    // little disturbed by whatever else the machine is doing.
+    let ratios: Vec<f64> = a_times
+        .iter()
+        .zip(&b_times)
+        .map(|(a, b)| b.as_secs_f64() / a.as_secs_f64())
+        .collect();
+    (median(a_times), median(b_times), median(ratios))
+}
+
+/// Times the seam against `std::fs` on the same writes and prints its cost.
+fn seam_report(dir: &Path, rounds: usize) {
+    let path = dir.join("seam.dat");
+    println!();
+    println!(
+        "The seam's cost: the same pre-encoded records through BufWriter<Box<dyn FsFile>> \
+         (RealFs) vs BufWriter<File> (std::fs), {rounds} rounds:"
+    );
+    for len in PAYLOAD_LENS {
+        let work = Workload::new(len, BYTES_PER_RUN);
+        let (seam, plain, ratio) = alternate(
+            rounds,
+            || seam_run(&path, &work),
+            || plain_run(&path, &work),
+        );
+        let mb_s = |d: Duration| work.bytes as f64 / d.as_secs_f64() / 1e6;
+        let cost = (1.0 - ratio) * 100.0;
+        println!(
+            "  payload {len:>5} B: seam {:>6.0} MB/s, std::fs {:>6.0} MB/s, seam costs {cost:+.1}% (target <= 2%){}",
+            mb_s(seam),
+            mb_s(plain),
+            if cost <= 2.0 { "" } else { "  ABOVE TARGET" }
+        );
+    }
 }
 
 /// Times the two sides in alternation and prints their throughputs and ratio.
@@ -146,26 +223,8 @@ fn ratio_report(dir: &Path, rounds: usize) {
     );
     for len in PAYLOAD_LENS {
         let work = Workload::new(len, BYTES_PER_RUN);
-        let (mut wal_times, mut plain_times) = (Vec::new(), Vec::new());
-        for round in 0..rounds {
-            // Alternate which side goes first, so neither always follows the other.
-            if round % 2 == 0 {
-                wal_times.push(time(|| wal_run(&path, &work)));
-                plain_times.push(time(|| plain_run(&path, &work)));
-            } else {
-                plain_times.push(time(|| plain_run(&path, &work)));
-                wal_times.push(time(|| wal_run(&path, &work)));
-            }
-        }
-        // Each round's two runs are neighbours in time, so their ratio is
-        // little disturbed by whatever else the machine is doing.
-        let ratios: Vec<f64> = wal_times
-            .iter()
-            .zip(&plain_times)
-            .map(|(wal, plain)| plain.as_secs_f64() / wal.as_secs_f64())
-            .collect();
-        let ratio = median(ratios);
-        let (wal, plain) = (median(wal_times), median(plain_times));
+        let (wal, plain, ratio) =
+            alternate(rounds, || wal_run(&path, &work), || plain_run(&path, &work));
         let mb_s = |d: Duration| work.bytes as f64 / d.as_secs_f64() / 1e6;
         println!(
             "  payload {len:>5} B: wal {:>6.0} MB/s, plain {:>6.0} MB/s, ratio {ratio:.2} (target >= 0.70){}",
@@ -183,5 +242,6 @@ fn main() {
     criterion_benches(&mut c, dir.path());
     c.final_summary();
     ratio_report(dir.path(), if smoke { 3 } else { 41 });
+    seam_report(dir.path(), if smoke { 3 } else { 101 });
     let _ = fs::remove_dir_all(PathBuf::from(dir.path()));
 }
