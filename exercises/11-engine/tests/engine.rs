@@ -38,10 +38,10 @@ use std::time::Duration;
 use common::{key, memory_tempdir, table_from, value};
 use engine::{
     Batch, DbError, DirLock, ENTRY_OVERHEAD, Entry, FOOTER_LEN, Flusher, Frozen, KeyRange,
-    MANIFEST_FILE, MANIFEST_TMP, Manifest, MemTables, Memtable, MergeIter, Request, SingleWriter,
-    Source, TABLE_MAGIC, TOMBSTONE_LEN, Table, TableMeta, TableRecord, Wal, WalContents,
-    WriteTarget, compact, encode_batch, encode_frame, entry_size, lookup, plan, read_wal,
-    replay_wals, scan, wal_path, write_table,
+    MANIFEST_FILE, MANIFEST_TMP, Manifest, MemTables, Memtable, MergeIter, Op, Request,
+    SingleWriter, Source, TABLE_MAGIC, TOMBSTONE_LEN, Table, TableMeta, TableRecord, Wal,
+    WalContents, WriteTarget, compact, encode_batch, encode_frame, entry_size, lookup, plan,
+    read_wal, replay_wals, scan, wal_path, write_table,
 };
 use proptest::prelude::*;
 use simfs::RealFs;
@@ -1660,6 +1660,8 @@ struct FakeState {
     events: Vec<Event>,
     /// Keys that have a value.
     keys: Vec<Vec<u8>>,
+    /// Every key's value after the applies so far (`None`: deleted).
+    values: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// While true, `sync` blocks.
     hold_sync: bool,
     /// True while a sync is blocked.
@@ -1735,6 +1737,11 @@ impl WriteTarget for Fake {
             for b in batches {
                 for op in b.ops() {
                     s.keys.push(op.key().to_vec());
+                    let value = match op {
+                        Op::Put { value, .. } => Some(value.clone()),
+                        Op::Delete { .. } => None,
+                    };
+                    s.values.insert(op.key().to_vec(), value);
                 }
             }
             s.events
@@ -1825,6 +1832,39 @@ fn t8_queued_writes_share_one_sync() {
         ],
         "the four writes that queued during the first sync must form one group: logged one \
          after the other, ONE sync, ONE apply of all four. That is group commit."
+    );
+    writer.shutdown().expect("shutdown");
+}
+
+#[test]
+fn t8_a_group_applies_its_batches_in_the_order_they_were_sent() {
+    let fake = Fake::default();
+    fake.with(|s| s.hold_sync = true);
+    let mut writer = SingleWriter::spawn(fake.clone(), 16).expect("spawn");
+    let first = writer.submit(write("other")).expect("submit");
+    fake.wait_for_blocked_sync();
+    // While the first sync is held, three writes to one key queue up and
+    // form the next group; the last one sent must win.
+    let queued: Vec<engine::Ticket> = ["1", "2", "3"]
+        .iter()
+        .map(|v| {
+            let mut batch = Batch::new();
+            batch.put("same", *v);
+            writer.submit(Request::Write(batch)).expect("submit")
+        })
+        .collect();
+    fake.with(|s| s.hold_sync = false);
+    assert!(wait_ticket(first).expect("write"));
+    for t in queued {
+        assert!(wait_ticket(t).expect("write"));
+    }
+    let value = fake.with(|s| s.values.get(&k("same")).cloned());
+    assert_eq!(
+        value,
+        Some(Some(k("3"))),
+        "three batches of one group set the key `same` to 1, 2 and 3, in that order; after the \
+         group is applied it must read 3. Apply the group's batches in the order they were sent, \
+         each whole: a later write to a key replaces an earlier one"
     );
     writer.shutdown().expect("shutdown");
 }
