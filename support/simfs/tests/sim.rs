@@ -290,7 +290,10 @@ fn locks_belong_to_an_open_file_and_die_with_it() {
     drop(first);
     assert!(!second.try_lock().unwrap(), "the clone still holds it");
     drop(clone);
-    assert!(second.try_lock().unwrap(), "closing every handle releases it");
+    assert!(
+        second.try_lock().unwrap(),
+        "closing every handle releases it"
+    );
     second.unlock().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("LOCK");

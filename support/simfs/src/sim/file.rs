@@ -215,7 +215,9 @@ impl FsFile for SimFile {
         if held_by_other {
             return Ok(false);
         }
-        state.locks.insert(self.ino, Arc::downgrade(&self.open_file));
+        state
+            .locks
+            .insert(self.ino, Arc::downgrade(&self.open_file));
         Ok(true)
     }
 
