@@ -66,15 +66,21 @@ pub fn discover(dir: &Path) -> Result<Vec<Submission>> {
             });
         }
     }
-    found.sort_by(|a, b| a.student.cmp(&b.student));
-    for pair in found.windows(2) {
-        if pair[0].student == pair[1].student {
-            bail!(
-                "two submissions for student `{}`: {} and {}",
-                pair[0].student,
-                pair[0].path.display(),
-                pair[1].path.display()
+    // Names that read the same (two non-UTF-8 names with one lossy
+    // spelling, `ada` and `ada.zip`) are kept apart with a suffix.
+    found.sort_by(|a, b| (&a.student, &a.path).cmp(&(&b.student, &b.path)));
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for submission in &mut found {
+        let count = seen.entry(submission.student.clone()).or_default();
+        *count += 1;
+        if *count > 1 {
+            eprintln!(
+                "note: two submissions read as student `{}`; {} is graded as `{}~{count}`",
+                submission.student,
+                submission.path.display(),
+                submission.student
             );
+            submission.student = format!("{}~{count}", submission.student);
         }
     }
     Ok(found)
@@ -102,8 +108,8 @@ pub fn unpack(submission: &Submission, scratch: &Path) -> Result<PathBuf> {
     Ok(scratch.to_path_buf())
 }
 
-/// Every symbolic link in `dir` (itself included), relative to it, found
-/// without following any.
+/// Every symbolic link inside `dir`, relative to it, found without
+/// following any.
 pub fn links(dir: &Path) -> Vec<PathBuf> {
     fn walk(root: &Path, path: &Path, found: &mut Vec<PathBuf>) {
         let Ok(meta) = std::fs::symlink_metadata(path) else {
@@ -122,8 +128,11 @@ pub fn links(dir: &Path) -> Vec<PathBuf> {
             }
         }
     }
+    // The submissions folder is the instructor's: a link naming a whole
+    // submission (Gradescope's `run_autograder` makes one) is followed.
+    let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut found = Vec::new();
-    walk(dir, dir, &mut found);
+    walk(&root, &root, &mut found);
     found.sort();
     found
 }
@@ -290,6 +299,19 @@ mod tests {
                 ("cy", Kind::TarGz)
             ]
         );
+    }
+
+    #[test]
+    fn colliding_names_are_kept_apart() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("ada")).unwrap();
+        std::fs::write(root.path().join("ada.zip"), b"").unwrap();
+        let names: Vec<String> = discover(root.path())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.student)
+            .collect();
+        assert_eq!(names, ["ada", "ada~2"]);
     }
 
     #[test]
