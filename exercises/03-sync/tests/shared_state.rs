@@ -121,10 +121,11 @@ fn t1_every_add_sees_a_value_of_its_own() {
 fn t2_add_returns_the_value_before_the_add() {
     let counter = AtomicCounter::new();
     assert_eq!(counter.get(), 0, "a new counter starts at zero");
-    assert_eq!(counter.add(5), 0);
-    assert_eq!(counter.add(-2), 5);
-    assert_eq!(counter.increment(), 3);
-    assert_eq!(counter.get(), 4);
+    let before = "add and increment return the value *before* the change, like a ticket dispenser";
+    assert_eq!(counter.add(5), 0, "add(5) on a new counter: {before}");
+    assert_eq!(counter.add(-2), 5, "add(-2) at 5: {before}");
+    assert_eq!(counter.increment(), 3, "increment() at 3: {before}");
+    assert_eq!(counter.get(), 4, "0 + 5 - 2 + 1 must be 4");
 }
 
 #[test]
@@ -376,9 +377,10 @@ fn t4_overwriting_a_key_does_not_count_twice() {
     assert_eq!(
         table.put("a", "2"),
         None,
-        "the threshold counts distinct keys"
+        "threshold 2, then put a twice: a is one distinct key, so no flush yet (the \
+         threshold counts distinct keys, not puts)"
     );
-    assert_eq!(table.len(), 1);
+    assert_eq!(table.len(), 1, "overwriting a leaves one key in the table");
     assert_eq!(
         table.put("b", "3"),
         Some(flush(1, &[("a", "2"), ("b", "3")]))
@@ -414,9 +416,10 @@ fn t4_concurrent_puts_flush_exactly_once_per_crossing() {
     let puts = threads * per_thread;
     if let Some(bad) = flushes.iter().find(|f| f.entries.len() != threshold) {
         panic!(
-            "flush #{} holds {} entries, not {threshold}. Two puts both saw a full table \
-             and both flushed (one of them an emptied or overfull table): the insert, the \
-             size check and the swap must happen under one lock acquisition",
+            "flush #{} holds {} entries: expected exactly threshold = {threshold}. Either the \
+             table flushes at the wrong size, or two puts both saw a full table and both \
+             flushed (one of them an emptied or overfull table): the insert, the size check \
+             and the swap must happen under one lock acquisition",
             bad.number,
             bad.entries.len()
         );

@@ -81,9 +81,17 @@ fn t1_reserved_slots_count_against_the_capacity() {
             .try_reserve()
             .expect("dropping an unused permit must give its slot back");
         permit.push("b").expect("the queue is still open");
-        assert_eq!(queue.len(), 2);
-        assert_eq!(queue.try_reserve().err(), Some(TryReserveError::Full));
-        assert_eq!(queue.pop(), Some("a"));
+        assert_eq!(
+            queue.len(),
+            2,
+            "Permit::push puts its item in the queue: expected a and b queued"
+        );
+        assert_eq!(
+            queue.try_reserve().err(),
+            Some(TryReserveError::Full),
+            "two items fill a queue of capacity 2"
+        );
+        assert_eq!(queue.pop(), Some("a"), "items leave in FIFO order");
         assert_eq!(queue.pop(), Some("b"), "Permit::push queues its item");
         let permits: Vec<_> = (0..2).map_while(|_| queue.try_reserve().ok()).collect();
         assert_eq!(
@@ -238,11 +246,21 @@ fn t1_a_closed_queue_rejects_new_items_and_hands_them_back() {
         }
         assert_eq!(
             queue.push(String::from("late")),
-            Err(Closed(String::from("late")))
+            Err(Closed(String::from("late"))),
+            "a push into a closed queue fails at once and hands its item back"
         );
-        assert_eq!(queue.try_reserve().err(), Some(TryReserveError::Closed));
-        assert_eq!(queue.pop().as_deref(), Some("first"));
-        assert_eq!(queue.pop(), None);
+        assert_eq!(
+            queue.try_reserve().err(),
+            Some(TryReserveError::Closed),
+            "try_reserve on a closed (and full) queue: Closed says more than Full, so \
+             check closed first"
+        );
+        assert_eq!(
+            queue.pop().as_deref(),
+            Some("first"),
+            "a closed queue still hands out the item queued before close"
+        );
+        assert_eq!(queue.pop(), None, "a closed, drained queue pops None");
     });
 }
 
@@ -587,7 +605,8 @@ fn t3_a_panicking_job_reports_its_message() {
         );
         assert_eq!(
             literal.expect_err("it panicked").to_string(),
-            "the job panicked: disk on fire"
+            "the job panicked: disk on fire",
+            "JobError::Panicked displays its message"
         );
         assert_eq!(
             join_within(formatted),
@@ -596,7 +615,8 @@ fn t3_a_panicking_job_reports_its_message() {
         );
         assert_eq!(
             join_within(odd),
-            Err(JobError::Panicked("<non-string panic payload>".to_owned()))
+            Err(JobError::Panicked("<non-string panic payload>".to_owned())),
+            "panic_any(42_i32) carries neither a &str nor a String"
         );
     });
 }
@@ -870,8 +890,16 @@ fn t5_every_worker_busy_and_one_job_queued() {
             "shutdown_timeout(50 ms) with both workers stuck",
             move || pool.shutdown_timeout(Duration::from_millis(50)),
         );
-        assert_eq!(report.abandoned, vec![queued_id]);
-        assert_eq!((report.joined_workers, report.detached_workers), (0, 2));
+        assert_eq!(
+            report.abandoned,
+            vec![queued_id],
+            "the one queued job never started, so it is abandoned"
+        );
+        assert_eq!(
+            (report.joined_workers, report.detached_workers),
+            (0, 2),
+            "(joined, detached): both workers were still busy at the deadline"
+        );
         assert_eq!(join_within(queued), Err(JobError::Abandoned));
         gate.open();
         for (value, handle) in [1, 2].into_iter().zip(running) {
@@ -896,7 +924,9 @@ fn t5_returns_as_soon_as_the_workers_are_done() {
                 abandoned: vec![],
                 joined_workers: 2,
                 detached_workers: 0,
-            }
+            },
+            "8 quick jobs finish long before the deadline: none is abandoned, and both \
+             workers exit and are joined"
         );
         for (i, handle) in (0..).zip(handles) {
             assert_eq!(join_within(handle), Ok(i * 3));
