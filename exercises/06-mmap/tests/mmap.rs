@@ -15,6 +15,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::os::unix::process::ExitStatusExt;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -158,7 +159,16 @@ fn t1_read_at_past_the_end_is_an_error_not_a_panic() {
     let file = MappedFile::open(&path).expect("open the file");
     let cases: [(u64, usize); 5] = [(100, 1), (99, 2), (0, 101), (u64::MAX, 1), (1, usize::MAX)];
     for (offset, len) in cases {
-        match file.read_at(offset, len) {
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| file.read_at(offset, len)))
+            .unwrap_or_else(|payload| {
+                panic!(
+                    "read_at({offset}, {len}) on a 100-byte file panicked ({}): expected \
+                     MmapError::OutOfBounds. Compute the end with checked_add and slice with \
+                     get, so that no numbers can make it panic",
+                    panic_text(payload.as_ref())
+                )
+            });
+        match outcome {
             Err(MmapError::OutOfBounds {
                 offset: o,
                 len: l,
@@ -444,7 +454,16 @@ fn t2_ids_past_the_end_are_an_error() {
     write_fixed::<64>(&path, 10);
     let records = FixedRecords::<64>::open(&path).expect("open the file");
     for id in [10, 11, 1 << 40, u64::MAX / 64 + 1, u64::MAX] {
-        match records.get(id) {
+        let outcome =
+            panic::catch_unwind(AssertUnwindSafe(|| records.get(id))).unwrap_or_else(|payload| {
+                panic!(
+                    "get({id}) with 10 records panicked ({}): expected \
+                     MmapError::NoSuchRecord. id * SIZE overflows for huge ids: convert the id \
+                     with usize::try_from and look it up with get",
+                    panic_text(payload.as_ref())
+                )
+            });
+        match outcome {
             Err(MmapError::NoSuchRecord { id: i, count }) => assert_eq!(
                 (i, count),
                 (id, 10),
@@ -672,13 +691,12 @@ fn t4_ids_and_ranges_past_the_end_are_errors() {
         "get(4) on a store of 4 records must be NoSuchRecord"
     );
     for (first, count) in [(3, 2), (4, 1), (0, 5), (1, u64::MAX)] {
+        let outcome = store.flush_records(first, count);
         assert!(
-            matches!(
-                store.flush_records(first, count),
-                Err(MmapError::NoSuchRecord { count: 4, .. })
-            ),
-            "flush_records({first}, {count}) on a store of 4 records must be NoSuchRecord, got {:?}",
-            store.flush_records(first, count)
+            matches!(outcome, Err(MmapError::NoSuchRecord { id: 4, count: 4 })),
+            "flush_records({first}, {count}) on a store of 4 records: expected NoSuchRecord \
+             {{ id: 4, count: 4 }} (record 4 is the first one of the range that does not exist, \
+             first.max(capacity)), got {outcome:?}"
         );
     }
     assert_eq!(
@@ -750,6 +768,15 @@ fn t4_create_and_open_refuse_bad_files_and_lose_nothing() {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/// The message of a caught panic, for a failure report.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("create a temporary directory")

@@ -230,6 +230,13 @@ fn t3_resident_bytes_measures_one_mapping_not_the_process() {
         "2 and 40 pages were touched, but {few_rss} and {many_rss} bytes are resident"
     );
     assert!(
+        few_rss < 40 * page,
+        "the map with 2 touched pages has {few_rss} bytes resident, more than the {} bytes of \
+         the 40 pages touched in the other map: resident_bytes must measure its own mapping \
+         (its entry in /proc/self/smaps), not a total of the whole process",
+        40 * page
+    );
+    assert!(
         few_rss < many_rss,
         "the map with 2 touched pages has {few_rss} bytes resident, the one with 40 has \
          {many_rss}: resident_bytes must measure its own mapping (its entry in \
@@ -238,14 +245,35 @@ fn t3_resident_bytes_measures_one_mapping_not_the_process() {
 }
 
 #[test]
+fn t3_the_map_is_advised_for_random_access() {
+    let dir = tempdir();
+    let map = SparseMap::create(dir.path().join("random.dat"), 64 << 20).expect("map");
+    let start = map.as_ptr() as usize;
+    let flags = vm_flags(start).unwrap_or_else(|| {
+        panic!("/proc/self/smaps has no VmFlags line for the mapping at {start:#x}")
+    });
+    assert!(
+        flags.split_whitespace().any(|flag| flag == "rr"),
+        "the new map's VmFlags in /proc/self/smaps are `{flags}`, without `rr`: the kernel was \
+         not told that the map is read at random. Call map.advise(Advice::Random) \
+         (madvise(MADV_RANDOM)) in SparseMap::create, or every first touch of a page reads \
+         ahead around it and fills the page cache with zeros"
+    );
+}
+
+#[test]
 fn t3_bad_sizes_and_pages_are_errors() {
     let dir = tempdir();
+    let empty = dir.path().join("empty.dat");
+    let outcome = SparseMap::create(&empty, 0);
     assert!(
-        matches!(
-            SparseMap::create(dir.path().join("empty.dat"), 0),
-            Err(MmapError::Empty)
-        ),
-        "a sparse map of 0 bytes must be MmapError::Empty"
+        matches!(outcome, Err(MmapError::Empty)),
+        "a sparse map of 0 bytes: expected MmapError::Empty, got {outcome:?}"
+    );
+    assert!(
+        !empty.exists(),
+        "SparseMap::create(_, 0) was refused, but it left the file empty.dat behind: check the \
+         length before creating the file"
     );
     let existing = dir.path().join("existing.dat");
     fs::write(&existing, b"precious").expect("write a file");
@@ -288,6 +316,20 @@ fn check_small_file_first() {
          the 12 GiB test is not run. Set the length with File::set_len and write nothing",
         allocated(&path)
     );
+}
+
+/// The `VmFlags:` of the mapping that starts at `start`, read from
+/// `/proc/self/smaps` (`rr` is the flag that `MADV_RANDOM` sets).
+fn vm_flags(start: usize) -> Option<String> {
+    let smaps = fs::read_to_string("/proc/self/smaps").expect("read /proc/self/smaps");
+    let header = format!("{start:x}-");
+    // VmFlags is the last field of every entry: the first one after the
+    // header is this mapping's.
+    smaps
+        .lines()
+        .skip_while(|line| !line.starts_with(&header))
+        .find_map(|line| line.strip_prefix("VmFlags:"))
+        .map(|flags| flags.trim().to_string())
 }
 
 /// Bytes the file at `path` occupies on disk.
