@@ -73,8 +73,9 @@ impl BatchConfig {
     /// - An output directory that is the input directory is
     ///   [`BatchError::OutputIsInput`]: every output would replace its own
     ///   input. Compare the two with `fs::canonicalize` when both exist, so
-    ///   that `in` and `in/.` are caught too; otherwise compare the paths as
-    ///   given.
+    ///   that `in/../in` and a symbolic link to `in` are caught too
+    ///   (`Path`'s `==` already treats `in` and `in/.` as equal, but not
+    ///   those); otherwise compare the paths as given.
     pub fn validate(&self) -> Result<(), BatchError> {
         todo!(
             "task 2: refuse max_in_flight == 0, and an output directory that canonicalizes to the input directory"

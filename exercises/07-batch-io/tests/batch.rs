@@ -12,16 +12,24 @@
 //!
 //! No test measures time. Where a test makes one file wait for others, it
 //! waits with a deadline, so a wrong implementation makes the test fail
-//! instead of hang. A few tests also pause briefly to give a wrong
-//! implementation the chance to show itself; a correct one passes however
-//! long or short that pause is.
+//! instead of hang. Where a test holds some transforms at a gate to see what
+//! the rest of the batch does meanwhile, it waits until every other thread of
+//! the process is asleep (`common::settle`) before it looks: the batch has
+//! then done all it could, whatever the scheduler chose.
 
+mod common;
+
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::fs;
+use std::os::unix::fs::{MetadataExt, symlink};
+use std::panic;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Once};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use batch_io::{
@@ -90,6 +98,43 @@ fn upper(_: &Path, data: &[u8]) -> Result<Vec<u8>, TransformError> {
     Ok(data.to_ascii_uppercase())
 }
 
+thread_local! {
+    /// Set while a transform panics on purpose, so that the panic hook does
+    /// not print that panic as if it were the reason a test failed.
+    static ON_PURPOSE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `panicking`, a panic the test causes on purpose, and prints a note
+/// instead of the usual panic message: the report of a failed test then
+/// shows the assertion that failed, not this panic. Any other panic is
+/// printed as usual.
+fn deliberately<R>(panicking: impl FnOnce() -> R) -> R {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if ON_PURPOSE.with(|flag| flag.replace(false)) {
+                let payload = info.payload();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a payload that is no string".to_string());
+                eprintln!(
+                    "note: the test's transform panics here on purpose ({message}); \
+                     run_guarded catches it with catch_unwind and returns FileError::Panicked"
+                );
+            } else {
+                default(info);
+            }
+        }));
+    });
+    ON_PURPOSE.with(|flag| flag.set(true));
+    let returned = panicking();
+    ON_PURPOSE.with(|flag| flag.set(false));
+    returned
+}
+
 /// Polls `condition` until it holds (true) or the deadline passes (false).
 fn wait_until(condition: impl Fn() -> bool) -> bool {
     let deadline = Instant::now() + DEADLINE;
@@ -123,6 +168,8 @@ struct Recorder {
     events: Vec<Event>,
     results: Vec<FileResult>,
     seen: Arc<Seen>,
+    /// Whether the first progress event waits for the process to settle.
+    settle_first: bool,
 }
 
 impl BatchSink for Recorder {
@@ -133,6 +180,10 @@ impl BatchSink for Recorder {
     }
 
     fn progress(&mut self, progress: &Progress) {
+        let first = !self.events.iter().any(|e| matches!(e, Event::Progress(_)));
+        if self.settle_first && first {
+            common::settle();
+        }
         self.events.push(Event::Progress(*progress));
         self.seen
             .files_done
@@ -282,12 +333,21 @@ fn t1_an_existing_output_is_replaced_entirely() {
     let d = dirs();
     put(&d.input, "a.txt", b"new");
     put(&d.output, "a.txt", b"an older and much longer output");
+    let inode = |path: &Path| fs::metadata(path).expect("out/a.txt exists").ino();
+    let old_inode = inode(&d.output.join("a.txt"));
     let config = BatchConfig::new(&d.input, &d.output, 1);
     process_file(&config, Path::new("a.txt"), &upper).expect("a.txt exists");
     assert_eq!(
         fs::read(d.output.join("a.txt")).ok().as_deref(),
         Some(&b"NEW"[..]),
         "an older output is replaced, not overwritten in part (use the given write_replacing)"
+    );
+    assert_ne!(
+        inode(&d.output.join("a.txt")),
+        old_inode,
+        "out/a.txt is still the file it was (same inode): the new output was written into it \
+         in place, so a crash or a full disk midway would leave a half-written output under \
+         its name. Expected a new file renamed over it: write with the given write_replacing"
     );
 }
 
@@ -396,15 +456,21 @@ fn t2_every_file_is_processed_exactly_once() {
 }
 
 /// Runs a batch of `n` files with `max_in_flight = k`, holding the first
-/// transforms until `k` are inside at once (or the deadline passes), and
-/// returns the most transforms that were ever inside at once.
-fn most_at_once(k: usize, n: usize) -> usize {
+/// transforms at a gate until `k` are inside and the rest of the process
+/// has settled, and returns the most transforms that were ever inside at
+/// once and how many threads ran a transform.
+fn most_at_once(k: usize, n: usize) -> (usize, usize) {
     let d = dirs();
     let files = make_files(&d.input, n);
     let inside = AtomicUsize::new(0);
     let most = AtomicUsize::new(0);
     let open = AtomicBool::new(false);
+    let threads: Mutex<HashSet<ThreadId>> = Mutex::new(HashSet::new());
     let gated = |rel: &Path, data: &[u8]| -> Result<Vec<u8>, TransformError> {
+        threads
+            .lock()
+            .expect("not poisoned")
+            .insert(thread::current().id());
         let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
         most.fetch_max(now, Ordering::SeqCst);
         wait_until(|| open.load(Ordering::SeqCst));
@@ -415,24 +481,30 @@ fn most_at_once(k: usize, n: usize) -> usize {
     thread::scope(|s| {
         s.spawn(|| {
             wait_until(|| inside.load(Ordering::SeqCst) >= k);
-            // A correct batch never has more than k inside; this pause only
-            // gives a batch that starts too many the time to show it.
-            thread::sleep(Duration::from_millis(50));
+            // Whatever else the batch would start while k files are held,
+            // it has started once every other thread is asleep.
+            common::settle();
             open.store(true, Ordering::SeqCst);
         });
         let results = run_sorted(&config, &files, &gated);
         assert_eq!(results.len(), n, "every file must have a result");
     });
-    most.load(Ordering::SeqCst)
+    let threads = threads.into_inner().expect("not poisoned").len();
+    (most.load(Ordering::SeqCst), threads)
 }
 
 #[test]
 fn t2_at_most_k_files_are_transformed_at_once_and_k_are() {
-    let most = most_at_once(3, 30);
+    let (most, threads) = most_at_once(3, 30);
     assert!(
         most <= 3,
         "with max_in_flight = 3, {most} transforms ran at once: start min(K, files) workers, \
-         not one thread per file"
+         not one more, and not a thread per file"
+    );
+    assert!(
+        threads <= 3,
+        "with max_in_flight = 3, the transform ran on {threads} different threads: start \
+         min(K, files) workers once, and let each take file after file, not a thread per file"
     );
     assert_eq!(
         most, 3,
@@ -517,18 +589,60 @@ fn t2_zero_in_flight_is_refused_before_anything_runs() {
 }
 
 #[test]
+fn t2_a_batch_with_more_outcomes_than_the_channel_holds_returns() {
+    let d = dirs();
+    let files = make_files(&d.input, 64);
+    let config = BatchConfig::new(&d.input, &d.output, 2);
+    // The batch runs on a thread of its own, so that a batch that never
+    // returns fails this test after the deadline instead of hanging it.
+    let (done_tx, done_rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut results: Vec<FileResult> = Vec::new();
+        let outcome = run_batch(&config, &files, &upper, &mut results);
+        let _ = done_tx.send((outcome.map(|_| ()), results.len()));
+    });
+    match done_rx.recv_timeout(DEADLINE) {
+        Ok((Ok(()), 64)) => {}
+        Ok((outcome, results)) => panic!(
+            "a batch of 64 readable files: expected Ok and 64 results, got {outcome:?} and \
+             {results} results"
+        ),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("run_batch panicked on a batch of 64 readable files (its message is above)")
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+            "a batch of 64 files with max_in_flight = 2 did not return within {DEADLINE:?}. The \
+             calling thread must receive the outcomes before it joins the workers (a worker \
+             whose send finds the channel full waits for a receiver), and drop its own sender \
+             once every worker has a clone (the receiving loop ends only when every sender is \
+             gone)"
+        ),
+    }
+}
+
+#[test]
 fn t2_an_output_directory_that_is_the_input_directory_is_refused() {
     let d = dirs();
     let files = make_files(&d.input, 3);
+    symlink(&d.input, d.root.join("alias")).expect("create a symbolic link to in/");
     // The same directory, spelled differently.
-    let config = BatchConfig::new(&d.input, d.input.join("."), 2);
-    let mut results: Vec<FileResult> = Vec::new();
-    let outcome = run_batch(&config, &files, &upper, &mut results);
-    assert!(
-        matches!(outcome, Err(BatchError::OutputIsInput { .. })),
-        "writing into the input directory would replace every input; `in` and `in/.` are the \
-         same directory (compare fs::canonicalize of both), got {outcome:?}"
-    );
+    for output in [
+        d.input.join("."),
+        d.input.join("..").join("in"),
+        d.root.join("alias"),
+    ] {
+        let config = BatchConfig::new(&d.input, &output, 2);
+        let mut results: Vec<FileResult> = Vec::new();
+        let outcome = run_batch(&config, &files, &upper, &mut results);
+        assert!(
+            matches!(outcome, Err(BatchError::OutputIsInput { .. })),
+            "the output directory {} is the input directory {}: expected \
+             BatchError::OutputIsInput, got {outcome:?}. Writing there would replace every \
+             input; compare fs::canonicalize of both directories, not the paths as written",
+            output.display(),
+            d.input.display()
+        );
+    }
     for (i, rel) in files.iter().enumerate() {
         assert_eq!(
             fs::read(d.input.join(rel)).ok(),
@@ -564,18 +678,34 @@ fn t3_check_name_accepts_plain_relative_names_only() {
 #[test]
 fn t3_run_guarded_turns_a_panic_into_that_files_error() {
     let d = dirs();
-    put(&d.input, "a.txt", b"x");
+    put(&d.input, "a.txt", &[b'x'; 42]);
     let config = BatchConfig::new(&d.input, &d.output, 1);
-    let cases: [(&str, fn()); 3] = [
-        ("static message", || panic!("static message")),
-        ("formatted 42", || panic!("formatted {}", 42)),
-        ("<non-string panic payload>", || {
+    // A format string whose arguments are all literals is folded into one
+    // &'static str by the compiler; only an argument known at run time (here
+    // the file's length) makes the payload a String.
+    /// What the panic is, the message expected, and the panic itself.
+    type Case = (&'static str, &'static str, fn(&[u8]));
+    let cases: [Case; 4] = [
+        ("a string literal", "static message", |_| {
+            panic!("static message")
+        }),
+        (
+            "a format string with literal arguments (a &'static str payload)",
+            "formatted 42",
+            |_| panic!("formatted {}", 42),
+        ),
+        (
+            "a message formatted at run time (a String payload)",
+            "the file holds 42 bytes",
+            |data| panic!("the file holds {} bytes", data.len()),
+        ),
+        ("a u32 payload", "<non-string panic payload>", |_| {
             std::panic::panic_any(42_u32)
         }),
     ];
-    for (expected, panicking) in cases {
-        let transform = |_: &Path, _: &[u8]| -> Result<Vec<u8>, TransformError> {
-            panicking();
+    for (what, expected, panicking) in cases {
+        let transform = |_: &Path, data: &[u8]| -> Result<Vec<u8>, TransformError> {
+            deliberately(|| panicking(data));
             Ok(Vec::new())
         };
         match run_guarded(&config, Path::new("a.txt"), &transform) {
@@ -583,10 +713,14 @@ fn t3_run_guarded_turns_a_panic_into_that_files_error() {
                 assert_eq!(path, Path::new("a.txt"), "name the file as given");
                 assert_eq!(
                     message, expected,
-                    "the message comes from the panic payload: a &str, a String, or neither"
+                    "the transform panicked with {what}: expected the message {expected:?}, got \
+                     {message:?}. panic_message downcasts the payload itself (payload.as_ref(), \
+                     not the Box) to &'static str, then to String, and only then gives up"
                 );
             }
-            other => panic!("a panicking transform must be FileError::Panicked, got {other:?}"),
+            other => panic!(
+                "a transform that panicked with {what} must be FileError::Panicked, got {other:?}"
+            ),
         }
     }
 }
@@ -652,7 +786,7 @@ fn t3_a_mixed_batch_reports_each_failure_and_finishes_the_rest() {
     let picky = |rel: &Path, data: &[u8]| -> Result<Vec<u8>, TransformError> {
         match rel.to_str() {
             Some("refuse.txt") => Err("refused on purpose".into()),
-            Some("boom.txt") => panic!("boom on purpose"),
+            Some("boom.txt") => deliberately(|| panic!("boom on purpose")),
             _ => upper(rel, data),
         }
     };
@@ -968,7 +1102,11 @@ fn t5_record_counts_files_failures_and_bytes() {
 }
 
 /// A batch of 40 files, 3 of them missing, with the totals it must report.
-fn progress_batch() -> (Recorder, Progress, Progress) {
+///
+/// With `settle_first`, the sink's first progress event waits until the rest
+/// of the process has settled: every worker has then finished what it could
+/// before the calling thread receives the next outcome.
+fn progress_batch(settle_first: bool) -> (Recorder, Progress, Progress) {
     let d = dirs();
     let mut files = make_files(&d.input, 40);
     for i in [7, 19, 33] {
@@ -977,7 +1115,10 @@ fn progress_batch() -> (Recorder, Progress, Progress) {
     let doubled =
         |_: &Path, data: &[u8]| -> Result<Vec<u8>, TransformError> { Ok([data, data].concat()) };
     let config = BatchConfig::new(&d.input, &d.output, 3);
-    let mut sink = Recorder::default();
+    let mut sink = Recorder {
+        settle_first,
+        ..Recorder::default()
+    };
     let returned = run_batch(&config, &files, &doubled, &mut sink).expect("the batch succeeds");
     let read: u64 = (0..40)
         .filter(|i| ![7, 19, 33].contains(i))
@@ -995,8 +1136,19 @@ fn progress_batch() -> (Recorder, Progress, Progress) {
 
 #[test]
 fn t5_one_progress_event_per_file_and_the_counts_only_grow() {
-    let (sink, _, expected) = progress_batch();
-    let events = sink.progress_events();
+    let (sink, _, expected) = progress_batch(false);
+    check_progress_events(&sink.progress_events(), &expected);
+}
+
+#[test]
+fn t5_each_event_counts_one_file_while_the_workers_run_ahead() {
+    let (sink, _, expected) = progress_batch(true);
+    check_progress_events(&sink.progress_events(), &expected);
+}
+
+/// One event per file of the 40, each with one more file done, counts that
+/// never go down, and the batch's totals in the last one.
+fn check_progress_events(events: &[Progress], expected: &Progress) {
     assert_eq!(
         events.len(),
         40,
@@ -1008,7 +1160,11 @@ fn t5_one_progress_event_per_file_and_the_counts_only_grow() {
         assert_eq!(
             event.files_done,
             i + 1,
-            "event {i} must say {} files done: each event counts one more file",
+            "progress event {i} says {} files done, expected {}: each event counts the one \
+             file whose outcome the calling thread has just received. Count on the calling \
+             thread (Progress::record as each outcome arrives), not in the workers, which run \
+             ahead of what has been received",
+            event.files_done,
             i + 1
         );
         assert!(
@@ -1021,14 +1177,14 @@ fn t5_one_progress_event_per_file_and_the_counts_only_grow() {
     }
     assert_eq!(
         events.last(),
-        Some(&expected),
+        Some(expected),
         "the last event holds the batch's totals"
     );
 }
 
 #[test]
 fn t5_the_returned_totals_match_the_files() {
-    let (_, returned, expected) = progress_batch();
+    let (_, returned, expected) = progress_batch(false);
     assert_eq!(
         returned, expected,
         "run_batch returns the final Progress: 40 files, 3 failed, and the bytes read and \

@@ -9,6 +9,8 @@
 //! `max_in_flight = 2`, and the test checks the most memory its large
 //! buffers ever held at once.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -103,9 +105,9 @@ fn t2_memory_stays_bounded_by_k_files() {
     };
     let mut results: Vec<FileResult> = Vec::with_capacity(FILES);
 
-    // The first transforms wait until K are inside, and then a moment
-    // longer: a batch that reads ahead of its workers would read more files
-    // meanwhile. A correct batch passes however long that moment is.
+    // The first transforms wait until K are inside and every other thread is
+    // asleep: a batch that reads ahead of its workers has then read all it
+    // can while they are held.
     let inside = AtomicUsize::new(0);
     let open = AtomicBool::new(false);
     let length = |_: &Path, data: &[u8]| -> Result<Vec<u8>, TransformError> {
@@ -126,7 +128,7 @@ fn t2_memory_stays_bounded_by_k_files() {
             while inside.load(Ordering::SeqCst) < K && Instant::now() < deadline {
                 thread::sleep(Duration::from_millis(1));
             }
-            thread::sleep(Duration::from_millis(100));
+            common::settle();
             open.store(true, Ordering::SeqCst);
         });
         run_batch(&config, &files, &length, &mut results).expect("the batch should succeed");

@@ -74,8 +74,9 @@ impl BatchConfig {
     /// - An output directory that is the input directory is
     ///   [`BatchError::OutputIsInput`]: every output would replace its own
     ///   input. Compare the two with `fs::canonicalize` when both exist, so
-    ///   that `in` and `in/.` are caught too; otherwise compare the paths as
-    ///   given.
+    ///   that `in/../in` and a symbolic link to `in` are caught too
+    ///   (`Path`'s `==` already treats `in` and `in/.` as equal, but not
+    ///   those); otherwise compare the paths as given.
     pub fn validate(&self) -> Result<(), BatchError> {
         if self.max_in_flight == 0 {
             return Err(BatchError::ZeroInFlight);
