@@ -455,25 +455,36 @@ fn t2_every_file_is_processed_exactly_once() {
     }
 }
 
+/// What [`most_at_once`] saw.
+struct InFlight {
+    /// The most transforms that were ever inside at once.
+    most: usize,
+    /// How many threads ran a transform.
+    threads: usize,
+    /// How many of those threads had no name.
+    unnamed: usize,
+}
+
 /// Runs a batch of `n` files with `max_in_flight = k`, holding the first
 /// transforms at a gate until `k` are inside and the rest of the process
-/// has settled, and returns the most transforms that were ever inside at
-/// once and how many threads ran a transform.
-fn most_at_once(k: usize, n: usize) -> (usize, usize) {
+/// has settled, and says what ran the transforms.
+fn most_at_once(k: usize, n: usize) -> InFlight {
     let d = dirs();
     let files = make_files(&d.input, n);
     let inside = AtomicUsize::new(0);
     let most = AtomicUsize::new(0);
-    let open = AtomicBool::new(false);
+    let gate = common::Gate::default();
     let threads: Mutex<HashSet<ThreadId>> = Mutex::new(HashSet::new());
+    let unnamed: Mutex<HashSet<ThreadId>> = Mutex::new(HashSet::new());
     let gated = |rel: &Path, data: &[u8]| -> Result<Vec<u8>, TransformError> {
-        threads
-            .lock()
-            .expect("not poisoned")
-            .insert(thread::current().id());
+        let me = thread::current();
+        threads.lock().expect("not poisoned").insert(me.id());
+        if me.name().is_none() {
+            unnamed.lock().expect("not poisoned").insert(me.id());
+        }
         let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
         most.fetch_max(now, Ordering::SeqCst);
-        wait_until(|| open.load(Ordering::SeqCst));
+        gate.wait(DEADLINE);
         inside.fetch_sub(1, Ordering::SeqCst);
         upper(rel, data)
     };
@@ -484,18 +495,25 @@ fn most_at_once(k: usize, n: usize) -> (usize, usize) {
             // Whatever else the batch would start while k files are held,
             // it has started once every other thread is asleep.
             common::settle();
-            open.store(true, Ordering::SeqCst);
+            gate.open();
         });
         let results = run_sorted(&config, &files, &gated);
         assert_eq!(results.len(), n, "every file must have a result");
     });
-    let threads = threads.into_inner().expect("not poisoned").len();
-    (most.load(Ordering::SeqCst), threads)
+    InFlight {
+        most: most.load(Ordering::SeqCst),
+        threads: threads.into_inner().expect("not poisoned").len(),
+        unnamed: unnamed.into_inner().expect("not poisoned").len(),
+    }
 }
 
 #[test]
 fn t2_at_most_k_files_are_transformed_at_once_and_k_are() {
-    let (most, threads) = most_at_once(3, 30);
+    let InFlight {
+        most,
+        threads,
+        unnamed,
+    } = most_at_once(3, 30);
     assert!(
         most <= 3,
         "with max_in_flight = 3, {most} transforms ran at once: start min(K, files) workers, \
@@ -505,6 +523,12 @@ fn t2_at_most_k_files_are_transformed_at_once_and_k_are() {
         threads <= 3,
         "with max_in_flight = 3, the transform ran on {threads} different threads: start \
          min(K, files) workers once, and let each take file after file, not a thread per file"
+    );
+    assert_eq!(
+        unnamed, 0,
+        "{unnamed} of the {threads} threads that ran the transform had no name: start each \
+         worker with thread::Builder::new().name(..).spawn_scoped(..), so that a panic message \
+         or a debugger says which worker it was"
     );
     assert_eq!(
         most, 3,
@@ -656,10 +680,14 @@ fn t2_an_output_directory_that_is_the_input_directory_is_refused() {
 
 #[test]
 fn t3_check_name_accepts_plain_relative_names_only() {
-    for good in ["a.txt", "logs/2024/a.log", "x"] {
+    // `a/./b` is `a/b` to Path::components, and `..` inside a file name is
+    // no component of its own.
+    for good in ["a.txt", "logs/2024/a.log", "x", "a/./b", "v1..2.txt"] {
+        let outcome = check_name(Path::new(good));
         assert!(
-            check_name(Path::new(good)).is_ok(),
-            "{good:?} is a plain relative name and must be accepted"
+            outcome.is_ok(),
+            "{good:?} is a plain relative name (every component is Component::Normal): \
+             expected Ok, got {outcome:?}. Check the components, not the text"
         );
     }
     for bad in ["", "/etc/passwd", "../x", "a/../../x", "a/..", "./a"] {

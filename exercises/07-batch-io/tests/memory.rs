@@ -14,7 +14,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -109,13 +109,10 @@ fn t2_memory_stays_bounded_by_k_files() {
     // asleep: a batch that reads ahead of its workers has then read all it
     // can while they are held.
     let inside = AtomicUsize::new(0);
-    let open = AtomicBool::new(false);
+    let gate = common::Gate::default();
     let length = |_: &Path, data: &[u8]| -> Result<Vec<u8>, TransformError> {
         inside.fetch_add(1, Ordering::SeqCst);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !open.load(Ordering::SeqCst) && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(1));
-        }
+        gate.wait(Duration::from_secs(5));
         Ok((data.len() as u64).to_le_bytes().to_vec())
     };
     let config = BatchConfig::new(&input, tmp.path().join("out"), K);
@@ -129,7 +126,7 @@ fn t2_memory_stays_bounded_by_k_files() {
                 thread::sleep(Duration::from_millis(1));
             }
             common::settle();
-            open.store(true, Ordering::SeqCst);
+            gate.open();
         });
         run_batch(&config, &files, &length, &mut results).expect("the batch should succeed");
     });

@@ -10,8 +10,35 @@
 //! then the batch has gone as far as it can go.
 
 use std::fs;
+use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// A gate that transforms wait at until the test opens it. A thread that
+/// waits here is asleep, as [`settle`] wants it.
+#[derive(Default)]
+pub struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    /// Lets every waiting thread through, and every later one.
+    pub fn open(&self) {
+        *self.open.lock().expect("the gate's lock is not poisoned") = true;
+        self.opened.notify_all();
+    }
+
+    /// Waits until the gate is open or `deadline` has passed, whichever
+    /// comes first.
+    pub fn wait(&self, deadline: Duration) {
+        let open = self.open.lock().expect("the gate's lock is not poisoned");
+        let _open = self
+            .opened
+            .wait_timeout_while(open, deadline, |open| !*open)
+            .expect("the gate's lock is not poisoned");
+    }
+}
 
 /// How many looks in a row must find every other thread asleep.
 const CALM_LOOKS: usize = 3;
