@@ -17,6 +17,8 @@
 //! A failing check prints the story of the cut: the operations around it,
 //! what was durable, what was lost, and the call that is probably missing.
 
+#![cfg(not(loom))]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
