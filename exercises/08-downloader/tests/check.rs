@@ -20,8 +20,13 @@ fn server() -> FaultServer {
 #[test]
 fn t9_reports_up_and_down_in_input_order() {
     let server = server();
-    for path in ["/a", "/b", "/c"] {
-        server.route(path, Route::new(content(10_000, 1)));
+    // The earlier URLs answer later, so the checks finish in another order
+    // than the URLs'.
+    for (path, wait) in [("/a", 600), ("/b", 300), ("/c", 0)] {
+        server.route(
+            path,
+            Route::new(content(10_000, 1)).latency(Duration::from_millis(wait)),
+        );
     }
     server.route(
         "/broken",
@@ -42,12 +47,11 @@ fn t9_reports_up_and_down_in_input_order() {
     });
 
     assert_eq!(report.checks.len(), 6, "one check per URL");
-    for (check, url) in report.checks.iter().zip(&urls) {
-        assert_eq!(
-            &check.url, url,
-            "the checks must be in the order of the URLs"
-        );
-    }
+    let order: Vec<&str> = report.checks.iter().map(|c| c.url.as_str()).collect();
+    assert_eq!(
+        order, urls,
+        "the checks must be in the order of the URLs, not in the order they finished"
+    );
     for i in [0, 2, 5] {
         assert!(
             report.checks[i].is_up(),
@@ -121,6 +125,41 @@ fn t9_at_most_ten_checks_run_at_once() {
             timeout: Duration::from_secs(5)
         },
         "the defaults are 10 at once and 5 s each"
+    );
+}
+
+#[test]
+fn t9_a_concurrency_of_zero_counts_as_one() {
+    let server = server();
+    let urls: Vec<String> = (0..3)
+        .map(|i| {
+            let path = format!("/z{i}");
+            server.route(
+                &path,
+                Route::new(content(100, i)).latency(Duration::from_millis(50)),
+            );
+            server.url(&path)
+        })
+        .collect();
+    let options = CheckOptions {
+        concurrency: 0,
+        timeout: Duration::from_secs(5),
+    };
+
+    let report = within(DEADLINE, "check_urls", move || check_urls(&urls, &options));
+
+    assert_eq!(
+        (report.checks.len(), report.up),
+        (3, 3),
+        "concurrency = 0 counts as 1: all three URLs are checked, one at a time, and are up; \
+         got {} checks, {} up",
+        report.checks.len(),
+        report.up
+    );
+    assert_eq!(
+        server.max_in_flight(),
+        1,
+        "concurrency = 0 counts as 1: one check at a time"
     );
 }
 

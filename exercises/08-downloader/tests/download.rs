@@ -14,10 +14,12 @@
 mod common;
 
 use std::fs;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{
-    DEADLINE, assert_content, assert_no_download, content, dest, quick_retry, test_config, within,
+    DEADLINE, ThreadWatchFs, assert_content, assert_no_download, content, dest, quick_retry,
+    test_config, within,
 };
 use downloader::{
     Client, Config, DownloadError, Job, RetryPolicy, download_all, is_retryable, part_path,
@@ -450,8 +452,10 @@ fn t3_at_most_n_downloads_run_at_once() {
             )
         })
         .collect();
+    let watch = Arc::new(ThreadWatchFs::default());
     let config = Config {
         jobs: 3,
+        fs: watch.clone(),
         ..test_config()
     };
 
@@ -473,6 +477,14 @@ fn t3_at_most_n_downloads_run_at_once() {
         "with jobs = 3 and nine slow (300 ms) downloads, three should run at once, but the \
          server never saw more than {max}: the downloads are not running concurrently"
     );
+    let threads = watch.threads();
+    assert!(
+        threads <= 3,
+        "the nine downloads ran on {threads} different threads, but with jobs = 3 \
+         download_all may start only 3 worker threads, each taking the next job until none is \
+         left: a thread per job that waits for its turn starts a thousand threads for a \
+         thousand URLs"
+    );
 }
 
 #[test]
@@ -489,8 +501,10 @@ fn t3_one_at_a_time_when_jobs_is_one_or_zero() {
                 Job::new(server.url(&format!("/x{i}")), dest(&dir, &format!("x{i}")))
             })
             .collect();
+        let watch = Arc::new(ThreadWatchFs::default());
         let config = Config {
             jobs: jobs_setting,
+            fs: watch.clone(),
             ..test_config()
         };
         let results = within(DEADLINE, "download_all", move || {
@@ -504,6 +518,12 @@ fn t3_one_at_a_time_when_jobs_is_one_or_zero() {
             server.max_in_flight(),
             1,
             "jobs = {jobs_setting} means one download at a time (0 counts as 1)"
+        );
+        let threads = watch.threads();
+        assert_eq!(
+            threads, 1,
+            "jobs = {jobs_setting}: the four downloads should all run on one worker thread, \
+             but ran on {threads}"
         );
     }
     let empty = within(DEADLINE, "download_all", || {

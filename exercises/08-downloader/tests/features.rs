@@ -98,6 +98,17 @@ fn events_by_job(rx: &mpsc::Receiver<Event>) -> HashMap<usize, Vec<Event>> {
     by_job
 }
 
+/// The byte counts of the `Progress` events, in order.
+fn progress_reports(events: &[Event]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress { bytes, .. } => Some(*bytes),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn t5_events_tell_the_story_of_each_download() {
     let server = server();
@@ -127,7 +138,10 @@ fn t5_events_tell_the_story_of_each_download() {
     let results = within(DEADLINE, "download_all", move || {
         download_all(&jobs, &config)
     });
-    assert!(results[0].is_ok() && results[2].is_ok() && results[1].is_err());
+    assert!(
+        results[0].is_ok() && results[2].is_ok() && results[1].is_err(),
+        "jobs 0 and 2 exist and job 1 is a 404: expected Ok, Err, Ok, got {results:?}"
+    );
 
     let by_job = events_by_job(&rx);
     for (job, size) in [(0, big.len() as u64), (2, small.len() as u64)] {
@@ -168,13 +182,7 @@ fn t5_events_tell_the_story_of_each_download() {
             },
             "job {job}: Receiving says the file grows from 0 to its Content-Length"
         );
-        let progress: Vec<u64> = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Progress { bytes, .. } => Some(*bytes),
-                _ => None,
-            })
-            .collect();
+        let progress = progress_reports(events);
         let first_progress = events
             .iter()
             .position(|e| matches!(e, Event::Progress { .. }));
@@ -277,6 +285,56 @@ fn t5_retries_are_reported() {
             && matches!(events.last(), Some(Event::Finished { job: 7, .. })),
         "the events start with Started and end with Finished: {events:?}"
     );
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, Event::Started { .. }))
+        .count();
+    assert_eq!(
+        started, 1,
+        "a job is Started once, however many attempts it takes (Receiving marks each \
+         attempt's answer), but it sent {started} Started events: {events:?}"
+    );
+}
+
+#[test]
+fn t5_a_resumed_download_reports_the_whole_file() {
+    let data = content(100_000, 20);
+    let (_server, _dir, job, _) = resume_setup(true, &data[..40_000]);
+    let (tx, rx) = mpsc::channel();
+    let config = Config {
+        progress: Some(tx),
+        ..test_config()
+    };
+
+    let done = run(config, &job).expect("resuming a download");
+    assert_eq!(done.resumed_from, 40_000, "Downloaded::resumed_from");
+
+    let events = events_by_job(&rx).remove(&0).unwrap_or_default();
+    let receiving: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Receiving { .. }))
+        .collect();
+    assert_eq!(
+        receiving,
+        [&Event::Receiving {
+            job: 0,
+            from: 40_000,
+            total: Some(100_000)
+        }],
+        "the .part file holds 40000 bytes and the server sends the other 60000: Receiving \
+         says the file grows from 40000 to the whole file's 100000 bytes; all events: {events:?}"
+    );
+    let progress = progress_reports(&events);
+    assert!(
+        progress.first().is_some_and(|&first| first > 40_000),
+        "Progress counts the file's length, the 40000 resumed bytes included, so the first \
+         report is above 40000; the reports were {progress:?}"
+    );
+    assert_eq!(
+        progress.last(),
+        Some(&100_000),
+        "the last Progress is the whole file; the reports were {progress:?}"
+    );
 }
 
 #[test]
@@ -310,20 +368,65 @@ fn t5_a_download_does_not_fail_when_nobody_listens() {
 
 #[test]
 fn t6_taking_more_than_the_bucket_holds_waits_for_the_drip() {
-    // 100 000 tokens per second, 1 000 in the bucket at the start.
+    // 100 000 tokens per second, at most 1 000 in the bucket (full at the
+    // start).
     let bucket = TokenBucket::new(100_000, 1_000);
-    let elapsed = within(DEADLINE, "TokenBucket::take", move || {
+    let (fresh, after_idle) = within(DEADLINE, "TokenBucket::take", move || {
+        let take_21000 = || {
+            let started = Instant::now();
+            bucket.take(1_000);
+            bucket.take(20_000);
+            started.elapsed()
+        };
         bucket.take(0);
-        let started = Instant::now();
-        bucket.take(1_000);
-        bucket.take(20_000);
-        started.elapsed()
+        let fresh = take_21000();
+        // Idle for 0.3 s: 30 000 tokens' worth of drip, but the bucket is
+        // full at 1 000.
+        thread::sleep(Duration::from_millis(300));
+        (fresh, take_21000())
     });
-    // The first 1 000 are in the bucket; the other 20 000 take 0.2 s to
-    // drip in. A lower bound only: a busy machine can only take longer.
+    // Each time, the first 1 000 are in the bucket and the other 20 000
+    // take 0.2 s to drip in. Lower bounds only: a busy machine can only
+    // take longer.
     assert!(
-        elapsed >= Duration::from_millis(180),
-        "taking 21000 tokens from a bucket that holds 1000 and fills at 100000 per second          must take at least 0.2 s, but took {elapsed:?}: sleep until the debt is paid"
+        fresh >= Duration::from_millis(180),
+        "taking 21000 tokens from a bucket that holds 1000 and fills at 100000 per second \
+         must take at least 0.2 s, but took {fresh:?}: sleep until the debt is paid"
+    );
+    assert!(
+        after_idle >= Duration::from_millis(180),
+        "after an idle spell the bucket holds at most its burst of 1000 tokens, so taking \
+         21000 must still wait about 0.2 s for 20000 to drip in, but took {after_idle:?}: cap \
+         the refill at the burst, or an idle download gets a free burst of any size"
+    );
+}
+
+#[test]
+fn t6_a_short_read_pays_only_for_the_bytes_it_returned() {
+    let data = content(1_000, 7);
+    let expected = data.clone();
+    // The bucket holds 1 000 tokens and refills 1 000 per second; the buffer
+    // is 1 MiB. Paying for the buffer would take some seventeen minutes.
+    let got = within(
+        Duration::from_secs(5),
+        "reading 1000 bytes into a 1 MiB buffer through Throttled, with a bucket of 1000 \
+         tokens (pay for the bytes a read returned, not for the buffer's size)",
+        move || {
+            let bucket = TokenBucket::new(1_000, 1_000);
+            let mut reader = Throttled::new(&data[..], Some(&bucket));
+            let mut buf = vec![0u8; 1 << 20];
+            let n = reader.read(&mut buf).expect("reading a slice cannot fail");
+            let end = reader
+                .read(&mut buf[n..])
+                .expect("reading a slice cannot fail");
+            assert_eq!(end, 0, "the second read is the end of the data");
+            buf.truncate(n);
+            buf
+        },
+    );
+    assert_eq!(
+        got, expected,
+        "Throttled must pass the data through unchanged"
     );
 }
 
@@ -609,10 +712,18 @@ fn t7_a_complete_part_file_needs_no_body() {
         "the .part file is complete: the server answers 416 with `Content-Range: bytes */100000`",
     );
 
+    let requests = server.requests_to("/file");
     assert_eq!(
-        server.requests_to("/file")[0].status,
+        requests[0].status,
         Some(416),
         "asking for bytes from 100000 on of a 100000-byte file gets 416"
+    );
+    assert_eq!(
+        requests.len(),
+        1,
+        "the 416 says the file has 100000 bytes, which the .part file already holds: rename \
+         it, without downloading the file again; but {} requests were sent",
+        requests.len()
     );
     assert_eq!(done.bytes, 100_000, "Downloaded::bytes");
     assert_content(&job.dest, &data, "the complete .part file becomes the file");
@@ -643,6 +754,44 @@ fn t7_a_part_file_longer_than_the_file_starts_over() {
     );
     assert_eq!(done.resumed_from, 0, "nothing was kept");
     assert_content(&job.dest, &data, "the file is downloaded from the start");
+}
+
+#[test]
+fn t7_a_206_for_another_range_is_bad_range() {
+    let data = content(100_000, 20);
+    let (server, _dir, job, _) = resume_setup(true, &data[..40_000]);
+    // A broken server answers the resume with 206 and the file from byte 0.
+    server.route(
+        "/file",
+        Route::new(data.clone())
+            .ranges(true)
+            .faults([Fault::WrongRange(0)]),
+    );
+
+    let result = run(test_config(), &job);
+
+    match &result {
+        Err(DownloadError::BadRange {
+            requested: 40_000,
+            content_range: Some(range),
+        }) if range == "bytes 0-99999/100000" => {}
+        other => panic!(
+            "the request asked for bytes=40000- and the 206 answer says `Content-Range: bytes \
+             0-99999/100000`: appending it would put byte 0 after byte 39999, so expected \
+             Err(BadRange {{ requested: 40000, content_range: Some(\"bytes 0-99999/100000\") }}), \
+             got {other:?}"
+        ),
+    }
+    assert!(
+        !job.dest.exists(),
+        "a download with a wrong range must not appear under the destination name"
+    );
+    assert_content(
+        &part_path(&job.dest),
+        &data[..40_000],
+        "the .part file must keep its 40000 good bytes: nothing of a 206 for the wrong range \
+         may be appended",
+    );
 }
 
 #[test]
@@ -763,6 +912,33 @@ fn t8_a_mismatch_is_an_error_and_removes_the_download() {
         server.requests_to("/f").len(),
         1,
         "a checksum mismatch is not retried: the server sends the same wrong bytes again"
+    );
+}
+
+#[test]
+fn t8_a_mismatch_leaves_the_old_file_in_place() {
+    let server = server();
+    let data = content(70_000, 33);
+    server.route("/f", Route::new(data.clone()).flip_byte(99));
+    let dir = tempdir();
+    let job = Job::new(server.url("/f"), dest(&dir, "f")).with_sha256(sha256_hex(&data));
+    fs::write(&job.dest, b"the previous, verified version").expect("write the old file");
+
+    let result = run(test_config(), &job);
+
+    assert!(
+        matches!(result, Err(DownloadError::Checksum { .. })),
+        "one byte of the body is wrong: expected Err(Checksum {{ .. }}), got {result:?}"
+    );
+    assert_content(
+        &job.dest,
+        b"the previous, verified version",
+        "a download that fails its checksum must never replace the file already there: \
+         verify the .part file before the rename",
+    );
+    assert!(
+        !part_path(&job.dest).exists(),
+        "the .part file that failed its checksum is removed"
     );
 }
 

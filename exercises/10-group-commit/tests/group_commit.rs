@@ -8,7 +8,7 @@
 //! - `t4_` grades task 4: bounded batches and the configuration check.
 //! - `t5_` grades task 5: `shutdown`, `is_closed` and `Drop`.
 //!
-//! The loom models in `tests/loom.rs` grade tasks 2, 3 and 5 in the loom
+//! The loom models in `tests/loom.rs` grade tasks 1, 2, 3 and 5 in the loom
 //! stage.
 //!
 //! No test measures time. The log writes into [`MemDisk`], an in-memory
@@ -77,6 +77,8 @@ struct Disk {
     /// A call is waiting at the gate.
     held: bool,
     released: bool,
+    /// The held call gave up waiting for [`MemDisk::release`].
+    gate_expired: bool,
     sink_dropped: bool,
 }
 
@@ -113,6 +115,7 @@ impl MemDisk {
         self.changed.notify_all();
         while !disk.released {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                disk.gate_expired = true;
                 break;
             };
             disk = self
@@ -140,9 +143,22 @@ impl MemDisk {
         }
     }
 
+    /// Opens the gate. Fails the test if the held call has already given
+    /// up waiting: the test could not line up its writers in time.
     fn release(&self) {
-        self.lock().released = true;
+        let expired = {
+            let mut disk = self.lock();
+            disk.released = true;
+            disk.gate_expired
+        };
         self.changed.notify_all();
+        assert!(
+            !expired,
+            "the write or sync held at the gate waited {DEADLINE:?} for the other writers to \
+             queue up behind it, and they could not: does the committer keep the state lock \
+             while it writes or syncs? Writers that arrive during a sync must be able to queue \
+             (and pending() to answer) meanwhile"
+        );
     }
 
     fn written_records(&self) -> Vec<(Lsn, Vec<u8>)> {
@@ -411,7 +427,10 @@ fn first_alone_then_the_rest(
     let rest: Vec<_> = payloads.map(|p| spawn_write(log, p)).collect();
     let everyone = rest.len() + 1;
     wait_for(
-        &format!("pending() is {everyone} (every writer queued)"),
+        &format!(
+            "pending() is {everyone}: every writer queued behind the held {what} \
+             (writers must be able to queue while the committer writes or syncs)"
+        ),
         || log.pending() == everyone,
     );
     disk.release();
@@ -472,7 +491,11 @@ fn t1_each_write_is_synced_before_it_returns() {
             "when write() returns, its record must be durable (written, then synced)"
         );
     }
-    assert_eq!(disk.durable_records().len(), 5);
+    assert_eq!(
+        disk.durable_records().len(),
+        5,
+        "five writes, five durable records"
+    );
 }
 
 #[test]
@@ -489,7 +512,11 @@ fn t1_lsn_order_is_file_order_under_concurrency() {
     };
     assert_eq!(disk.sync_calls(), THREADS * WRITES, "one sync per write");
     let records = disk.durable_records();
-    assert_eq!(records.len(), THREADS * WRITES);
+    assert_eq!(
+        records.len(),
+        THREADS * WRITES,
+        "every write returned Ok, so every record is durable"
+    );
     assert_file_order(&records, &acked);
 }
 
@@ -500,7 +527,11 @@ fn t1_a_failed_sync_is_reported_and_the_next_write_succeeds() {
         ..Plan::default()
     });
     let log = Arc::new(SyncPerWrite::new(sink, syncer));
-    assert!(matches!(per_write_now(&log, b"a"), Ok(Lsn(1))));
+    let first = per_write_now(&log, b"a");
+    assert!(
+        matches!(first, Ok(Lsn(1))),
+        "the first sync works: expected Ok(Lsn(1)), got {first:?}"
+    );
     let second = per_write_now(&log, b"b");
     match &second {
         Err(e @ CommitError::Sync(_)) => assert!(
@@ -538,7 +569,11 @@ fn t1_a_failed_write_is_reported_and_not_synced() {
         0,
         "do not sync after a failed write: there is nothing to make durable"
     );
-    assert!(matches!(per_write_now(&log, b"b"), Ok(Lsn(2))));
+    let second = per_write_now(&log, b"b");
+    assert!(
+        matches!(second, Ok(Lsn(2))),
+        "the failed write used up LSN 1 and the log keeps working: expected Ok(Lsn(2)), got {second:?}"
+    );
 }
 
 #[test]
@@ -549,7 +584,11 @@ fn t1_file_syncer_syncs_a_real_file() {
     let syncer = FileSyncer::new(&*file).expect("clone the file handle");
     let log = Arc::new(SyncPerWrite::new(file, syncer));
     for i in 1..=3u64 {
-        assert!(matches!(per_write_now(&log, format!("r{i}").as_bytes()), Ok(Lsn(n)) if n == i));
+        let lsn = per_write_now(&log, format!("r{i}").as_bytes());
+        assert!(
+            matches!(lsn, Ok(Lsn(n)) if n == i),
+            "write number {i} on a real file: expected Ok(Lsn({i})), got {lsn:?}"
+        );
     }
     let bytes = fs::read(&path).expect("read the log file");
     let records = decode_records(&bytes).expect("whole records");
@@ -559,7 +598,8 @@ fn t1_file_syncer_syncs_a_real_file() {
             (Lsn(1), b"r1".to_vec()),
             (Lsn(2), b"r2".to_vec()),
             (Lsn(3), b"r3".to_vec()),
-        ]
+        ],
+        "the real file holds the three records, in LSN order"
     );
 }
 
@@ -576,7 +616,7 @@ fn t2_a_single_write_is_durable_when_it_returns() {
         vec![(Lsn(1), b"hello".to_vec())],
         "write() may return only after the syncer has made its record durable"
     );
-    assert_eq!(disk.sync_calls(), 1);
+    assert_eq!(disk.sync_calls(), 1, "one write, one sync");
     assert_eq!(log.pending(), 0, "a released writer is no longer pending");
     let lsn = write_now(&log, b"again");
     assert!(
@@ -614,14 +654,22 @@ fn t2_writers_that_arrive_during_a_sync_share_the_next_one() {
         "each batch should reach the sink in a single write: encode the whole \
          batch into one buffer and write it once"
     );
-    assert_eq!(disk.records_per_sync(), vec![1, WRITERS - 1]);
+    assert_eq!(
+        disk.records_per_sync(),
+        vec![1, WRITERS - 1],
+        "records per sync: the first writer alone, then everyone who queued during its sync"
+    );
     let acked: Vec<_> = results
         .into_iter()
         .zip(payloads)
         .map(|(r, p)| (r.expect("checked above"), p))
         .collect();
     assert_file_order(&disk.durable_records(), &acked);
-    assert_eq!(log.pending(), 0);
+    assert_eq!(
+        log.pending(),
+        0,
+        "every writer has been released, so none is pending"
+    );
 }
 
 #[test]
@@ -641,7 +689,11 @@ fn t2_pending_counts_writers_until_they_are_released() {
         "a writer whose batch is being synced is still pending"
     );
     disk.release();
-    assert!(matches!(result_of(&first, "the writer"), Ok(Lsn(1))));
+    let result = result_of(&first, "the writer");
+    assert!(
+        matches!(result, Ok(Lsn(1))),
+        "the only writer gets Ok(Lsn(1)) once its sync returns, got {result:?}"
+    );
     wait_for("pending() is back to 0", || log.pending() == 0);
 }
 
@@ -711,7 +763,11 @@ fn t2_a_real_file_gets_every_record_in_lsn_order() {
     });
     let bytes = fs::read(&path).expect("read the log file");
     let records = decode_records(&bytes).expect("whole records");
-    assert_eq!(records.len(), THREADS * WRITES);
+    assert_eq!(
+        records.len(),
+        THREADS * WRITES,
+        "every write returned Ok, so the file holds every record"
+    );
     assert_file_order(&records, &acked);
 }
 
@@ -746,7 +802,7 @@ fn t3_a_failed_sync_fails_exactly_its_batch() {
              got {r:?}. Did the failure leak into the next batch?"
         );
     }
-    assert_eq!(disk.sync_calls(), 2);
+    assert_eq!(disk.sync_calls(), 2, "two batches, two syncs");
     let more = write_now(&log, b"after");
     assert!(
         more.is_ok(),
@@ -786,7 +842,11 @@ fn t3_a_failed_sync_reaches_every_writer_of_the_batch() {
             ),
         }
     }
-    assert_eq!(disk.records_per_sync(), vec![1, WRITERS - 1]);
+    assert_eq!(
+        disk.records_per_sync(),
+        vec![1, WRITERS - 1],
+        "records per sync: the first writer alone, then everyone who queued during its sync"
+    );
 }
 
 #[test]
@@ -913,7 +973,11 @@ fn t4_a_record_larger_than_max_batch_bytes_is_committed_alone() {
         "a record larger than max_batch_bytes still has to be committed (alone); got {results:?}"
     );
     let per_sync = disk.records_per_sync();
-    assert_eq!(per_sync.iter().sum::<usize>(), 3);
+    assert_eq!(
+        per_sync.iter().sum::<usize>(),
+        3,
+        "three records, each synced once; records per sync: {per_sync:?}"
+    );
     assert!(
         per_sync.iter().all(|&n| n >= 1),
         "no sync without a record, got {per_sync:?}"
@@ -1006,7 +1070,11 @@ fn t5_shutdown_commits_every_accepted_write() {
     );
     disk.release();
 
-    assert!(matches!(result_of(&first, "the first writer"), Ok(Lsn(1))));
+    let result = result_of(&first, "the first writer");
+    assert!(
+        matches!(result, Ok(Lsn(1))),
+        "the first writer was accepted before shutdown: expected Ok(Lsn(1)), got {result:?}"
+    );
     for (i, rx) in rest.iter().enumerate() {
         let r = result_of(rx, &format!("writer {}", i + 1));
         assert!(
@@ -1025,16 +1093,27 @@ fn t5_shutdown_commits_every_accepted_write() {
         WRITERS,
         "every accepted record is durable after shutdown, and the rejected one is not there"
     );
-    assert_eq!(log.pending(), 0);
+    assert_eq!(
+        log.pending(),
+        0,
+        "after shutdown every accepted writer has been released"
+    );
 }
 
 #[test]
 fn t5_writes_after_shutdown_fail_and_shutdown_is_idempotent() {
     let (disk, log) = mem_log(Plan::default(), Config::default());
     assert!(!log.is_closed(), "a new log is open");
-    assert!(matches!(write_now(&log, b"before"), Ok(Lsn(1))));
+    let before = write_now(&log, b"before");
+    assert!(
+        matches!(before, Ok(Lsn(1))),
+        "a write before shutdown: expected Ok(Lsn(1)), got {before:?}"
+    );
     shutdown_now(&log);
-    assert!(log.is_closed());
+    assert!(
+        log.is_closed(),
+        "is_closed() is true once shutdown() has returned"
+    );
     let after = write_now(&log, b"after");
     assert!(
         matches!(after, Err(CommitError::Closed)),
@@ -1051,7 +1130,11 @@ fn t5_writes_after_shutdown_fail_and_shutdown_is_idempotent() {
 #[test]
 fn t5_shutdown_stops_the_committer() {
     let (disk, log) = mem_log(Plan::default(), Config::default());
-    assert!(write_now(&log, b"one").is_ok());
+    let one = write_now(&log, b"one");
+    assert!(
+        one.is_ok(),
+        "a write to a working log succeeds, got {one:?}"
+    );
     let (done_tx, done_rx) = mpsc::channel();
     {
         let log = Arc::clone(&log);
@@ -1075,7 +1158,11 @@ fn t5_shutdown_stops_the_committer() {
 fn t5_dropping_the_log_shuts_it_down() {
     let (disk, sink, syncer) = MemDisk::new(Plan::default());
     let log = Arc::new(GroupCommit::new(sink, syncer, Config::default()).expect("start the log"));
-    assert!(write_now(&log, b"one").is_ok());
+    let one = write_now(&log, b"one");
+    assert!(
+        one.is_ok(),
+        "a write to a working log succeeds, got {one:?}"
+    );
     // write_now's clone may still be on its way out; wait for it.
     wait_for("write_now has dropped its clone of the log", || {
         Arc::strong_count(&log) == 1
@@ -1112,5 +1199,9 @@ fn t5_the_last_clone_to_go_shuts_the_log_down() {
         "the last Arc<GroupCommit> is dropped and the committer has exited",
         || disk.lock().sink_dropped,
     );
-    assert_eq!(disk.durable_records().len(), 4);
+    assert_eq!(
+        disk.durable_records().len(),
+        4,
+        "four acknowledged writes, four durable records"
+    );
 }

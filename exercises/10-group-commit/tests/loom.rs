@@ -4,18 +4,21 @@
 //! cargo run -p checker -- verify 10-group-commit --stage loom
 //! ```
 //!
+//! - `t1_loom_` grades task 1: two writers of `SyncPerWrite` put their
+//!   records in the file in LSN order.
 //! - `t2_loom_` grades task 2: the hand-off from two writers to the committer
 //!   and back. Both are released, each exactly once, with its own LSN, and
 //!   only after its record is durable.
 //! - `t3_loom_` grades task 3: a failed sync reaches exactly the writers whose
 //!   records it covered.
 //! - `t5_loom_` grades task 5: shutdown racing a write never strands the
-//!   writer, and never loses a record it acknowledged.
+//!   writer, never loses a record it acknowledged, and returns only once the
+//!   committer has exited.
 //!
 //! loom runs each closure once for every interleaving of its threads that
 //! matters, so a wake-up that is lost in one interleaving out of thousands
-//! still fails (loom reports a deadlock). Each model has 3 threads: the main
-//! one, the committer your `GroupCommit::new` starts, and one more.
+//! still fails (loom reports a deadlock). Each model has at most 3 threads:
+//! the main one, the committer your `GroupCommit::new` starts, and one more.
 //!
 //! A loom model ends only when all its threads have, so every model calls
 //! `shutdown()` at the end: these models pass once task 5 works too.
@@ -30,7 +33,7 @@ use std::io::{self, Write};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 
-use group_commit::{CommitError, Config, GroupCommit, Lsn, Syncer, decode_records};
+use group_commit::{CommitError, Config, GroupCommit, Lsn, SyncPerWrite, Syncer, decode_records};
 
 #[derive(Default)]
 struct Disk {
@@ -40,6 +43,8 @@ struct Disk {
     syncs: Vec<(Vec<Lsn>, bool)>,
     /// How many records the syncs so far have covered.
     covered: usize,
+    /// How many of the sink and syncer handed to a log have been dropped.
+    log_handles_dropped: usize,
 }
 
 /// An in-memory disk; the first sync fails if `fail_first_sync`.
@@ -47,6 +52,8 @@ struct Disk {
 struct LoomDisk {
     disk: Arc<Mutex<Disk>>,
     fail_first_sync: bool,
+    /// This handle is a log's sink or syncer: its drop is counted.
+    owned_by_log: bool,
 }
 
 impl LoomDisk {
@@ -54,13 +61,25 @@ impl LoomDisk {
         Self {
             disk: Arc::new(Mutex::new(Disk::default())),
             fail_first_sync,
+            owned_by_log: false,
         }
     }
 
+    /// A handle to give a log, as its sink or its syncer.
+    fn for_log(&self) -> Self {
+        let mut handle = self.clone();
+        handle.owned_by_log = true;
+        handle
+    }
+
     fn start(&self) -> Arc<GroupCommit> {
-        let log = GroupCommit::new(self.clone(), self.clone(), Config::default())
+        let log = GroupCommit::new(self.for_log(), self.for_log(), Config::default())
             .expect("the log starts");
         Arc::new(log)
+    }
+
+    fn log_handles_dropped(&self) -> usize {
+        self.disk.lock().expect("disk lock").log_handles_dropped
     }
 
     fn durable(&self) -> Vec<(Lsn, Vec<u8>)> {
@@ -75,6 +94,16 @@ impl LoomDisk {
 
     fn syncs(&self) -> Vec<(Vec<Lsn>, bool)> {
         self.disk.lock().expect("disk lock").syncs.clone()
+    }
+}
+
+impl Drop for LoomDisk {
+    fn drop(&mut self) {
+        if self.owned_by_log {
+            if let Ok(mut disk) = self.disk.lock() {
+                disk.log_handles_dropped += 1;
+            }
+        }
     }
 }
 
@@ -107,6 +136,31 @@ impl Syncer for LoomDisk {
         disk.durable = disk.written.clone();
         Ok(())
     }
+}
+
+#[test]
+fn t1_loom_sync_per_write_writes_in_lsn_order() {
+    loom::model(|| {
+        let disk = LoomDisk::new(false);
+        let log = Arc::new(SyncPerWrite::new(disk.for_log(), disk.for_log()));
+        let other = {
+            let log = Arc::clone(&log);
+            thread::spawn(move || log.write(b"b").expect("the disk works"))
+        };
+        let a = log.write(b"a").expect("the disk works");
+        let b = other.join().expect("the other writer panicked");
+        let mut lsns = [a, b];
+        lsns.sort();
+        assert_eq!(lsns, [Lsn(1), Lsn(2)], "two writes get LSN 1 and LSN 2");
+        let written: Vec<Lsn> = disk.written().into_iter().map(|(l, _)| l).collect();
+        assert_eq!(
+            written,
+            [Lsn(1), Lsn(2)],
+            "two writers: the file must hold LSN 1 and then LSN 2, but it holds {written:?}. \
+             Take the LSN and write the record under the same lock, or another writer can \
+             write its later LSN in between"
+        );
+    });
 }
 
 #[test]
@@ -174,7 +228,10 @@ fn t3_loom_a_failed_sync_reaches_exactly_its_batch() {
                      (that batch held {failed:?})"
                 ),
                 Ok(got) => {
-                    assert_eq!(got, lsn);
+                    assert_eq!(
+                        got, lsn,
+                        "write() returned {got}, but its record went into the file as {lsn}"
+                    );
                     assert!(
                         !failed.contains(&lsn),
                         "{lsn} was in the batch whose sync failed, but write() returned Ok"
@@ -196,6 +253,12 @@ fn t5_loom_shutdown_racing_a_write_strands_no_one() {
             thread::spawn(move || log.write(b"w"))
         };
         log.shutdown();
+        assert_eq!(
+            disk.log_handles_dropped(),
+            2,
+            "shutdown() returned while the committer thread still held the sink and the \
+             syncer: it must join the committer, so that nothing runs after it returns"
+        );
         let result = writer.join().expect("the writer panicked");
         let durable = disk.durable();
         match result {

@@ -346,11 +346,17 @@ fn serve_body(
     fault: Option<Fault>,
 ) -> io::Result<()> {
     let total = route.body.len();
-    let range = if route.ranges {
-        head.header("range")
-            .and_then(|v| ByteRange::parse(v, total))
-    } else {
-        None
+    let range = match fault {
+        Some(Fault::WrongRange(from)) if head.header("range").is_some() => {
+            Some(ByteRange::Satisfiable {
+                start: from.min(total),
+                end: total,
+            })
+        }
+        _ if route.ranges => head
+            .header("range")
+            .and_then(|v| ByteRange::parse(v, total)),
+        _ => None,
     };
     let mut extra = String::new();
     let (status, start, end) = match range {

@@ -21,6 +21,11 @@ pub enum Fault {
     /// connection open without sending anything more (for a minute, or
     /// until the server stops).
     Stall(usize),
+    /// Answer a request that carries a `Range` header with `206 Partial
+    /// Content` and the body from this offset on (with a `Content-Range`
+    /// that says so), whatever range it asked for: a broken server or cache.
+    /// A request without a `Range` header gets the usual answer.
+    WrongRange(usize),
 }
 // ANCHOR_END: fault
 

@@ -110,3 +110,30 @@ fn a_closed_port_refuses() {
     let err = TcpStream::connect(("127.0.0.1", closed.port())).expect_err("nothing listens");
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
 }
+
+#[test]
+fn a_wrong_range_answers_206_from_its_own_offset() {
+    let server = FaultServer::start().expect("start");
+    let body: Vec<u8> = (0..100u8).collect();
+    server.route(
+        "/w",
+        Route::new(body.clone())
+            .ranges(true)
+            .faults([Fault::WrongRange(10), Fault::WrongRange(0)]),
+    );
+    let (head, got) = split(&get(&server, "/w", "Range: bytes=40-\r\n"));
+    assert!(head.starts_with("HTTP/1.1 206"), "{head}");
+    assert!(head.contains("Content-Range: bytes 10-99/100"), "{head}");
+    assert_eq!(got, &body[10..], "the body starts where the fault says");
+    let (head, got) = split(&get(&server, "/w", ""));
+    assert!(
+        head.starts_with("HTTP/1.1 200"),
+        "no Range header, the usual answer: {head}"
+    );
+    assert_eq!(got, body);
+    let (head, _) = split(&get(&server, "/w", "Range: bytes=40-\r\n"));
+    assert!(
+        head.contains("Content-Range: bytes 40-99/100"),
+        "the faults are used up: {head}"
+    );
+}

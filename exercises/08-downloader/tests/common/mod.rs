@@ -2,13 +2,16 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+use std::collections::HashSet;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread;
+use std::sync::{Mutex, PoisonError, mpsc};
+use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use downloader::{Config, RetryPolicy, part_path};
+use simfs::{Fs, FsFile, OpenOptions, RealFs};
 
 /// How long a test waits for a download that should be quick before it
 /// fails (instead of hanging).
@@ -85,7 +88,13 @@ pub fn read(path: &Path) -> Vec<u8> {
 /// Asserts that `path` holds exactly `expected`, with a short message
 /// instead of two huge byte dumps.
 pub fn assert_content(path: &Path, expected: &[u8], why: &str) {
-    let got = read(path);
+    let got = fs::read(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {why}\n  expected the file to hold {} bytes, but it cannot be read: {e}",
+            path.display(),
+            expected.len()
+        )
+    });
     if got == expected {
         return;
     }
@@ -112,6 +121,72 @@ pub fn assert_no_download(dest: &Path, why: &str) {
 /// The path of `name` in `dir`.
 pub fn dest(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
+}
+
+/// The real disk, through a seam that remembers which threads used it: a
+/// test can count the threads that did the downloads.
+#[derive(Debug, Default)]
+pub struct ThreadWatchFs {
+    threads: Mutex<HashSet<ThreadId>>,
+}
+
+impl ThreadWatchFs {
+    fn saw(&self) {
+        self.threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(thread::current().id());
+    }
+
+    /// How many different threads have used the file system.
+    pub fn threads(&self) -> usize {
+        self.threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl Fs for ThreadWatchFs {
+    fn open(&self, path: &Path, options: &OpenOptions) -> io::Result<Box<dyn FsFile>> {
+        self.saw();
+        RealFs.open(path, options)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.saw();
+        RealFs.rename(from, to)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        self.saw();
+        RealFs.remove_file(path)
+    }
+
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        self.saw();
+        RealFs.create_dir(path)
+    }
+
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        self.saw();
+        RealFs.sync_dir(path)
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        self.saw();
+        RealFs.read_dir(path)
+    }
+
+    fn exists(&self, path: &Path) -> io::Result<bool> {
+        self.saw();
+        RealFs.exists(path)
+    }
+
+    fn len(&self, path: &Path) -> io::Result<u64> {
+        self.saw();
+        RealFs.len(path)
+    }
 }
 
 /// The SHA-256 of `data`, in lower-case hex (computed with `sha2` directly).
