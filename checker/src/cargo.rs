@@ -53,6 +53,9 @@ pub struct BuildOptions {
     pub toolchain: Option<String>,
     /// The cargo subcommand words before `test`, for example `["miri"]`.
     pub wrapper: Vec<String>,
+    /// Run this program instead of cargo (the grader's sandboxed launcher,
+    /// which takes cargo's arguments). Ignored with a `toolchain`.
+    pub program: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -71,7 +74,7 @@ impl BuildOptions {
                 c.arg(format!("+{toolchain}"));
                 c
             }
-            None => Command::new(program()),
+            None => Command::new(self.program.clone().unwrap_or_else(program)),
         };
         command
             .current_dir(root)

@@ -49,6 +49,13 @@ pub struct Sandbox {
     /// A private, writable temporary directory (TMPDIR and HOME) when
     /// there is no bubblewrap (whose `/tmp` is private already).
     pub tmp: Option<PathBuf>,
+    /// Inside bubblewrap, where each test finds a private, writable folder
+    /// on the disk (cargo's `CARGO_TARGET_TMPDIR`, `target/tmp`): the private
+    /// `/tmp` is a tmpfs, on which `msync` never writes a page back, and
+    /// lesson 06 grades `msync`. Emptied after every test.
+    pub disk_tmp_at: Option<PathBuf>,
+    /// This worker's folder behind `disk_tmp_at`.
+    pub disk_tmp: Option<PathBuf>,
     /// A library to preload into every test (the exit guard).
     pub preload: Option<PathBuf>,
     /// The bubblewrap view, where bubblewrap runs.
@@ -118,6 +125,8 @@ impl Sandbox {
             processes: 1024,
             uid: None,
             tmp: None,
+            disk_tmp_at: None,
+            disk_tmp: None,
             preload: None,
             jail: None,
             cgroup_procs: Vec::new(),
@@ -143,9 +152,23 @@ impl Sandbox {
             .jail
             .is_none()
             .then(|| tmp_root.join(format!("worker-{index}")));
+        let mut jail = self.jail.clone();
+        let mut disk_tmp = None;
+        if let (Some(jail), Some(at)) = (&mut jail, &self.disk_tmp_at) {
+            let dir = tmp_root.join(format!("disk-{index}"));
+            jail.binds.push(Bind {
+                from: dir.clone(),
+                to: at.clone(),
+                writable: true,
+                staged: None,
+            });
+            disk_tmp = Some(dir);
+        }
         let sandbox = Sandbox {
             uid,
             tmp,
+            disk_tmp,
+            jail,
             cgroup_procs,
             ..self.clone()
         };
@@ -276,7 +299,14 @@ impl Sandbox {
     }
 
     fn reset_tmp(&self) -> Result<()> {
-        let Some(tmp) = &self.tmp else { return Ok(()) };
+        for tmp in self.tmp.iter().chain(&self.disk_tmp) {
+            self.reset_dir(tmp)?;
+        }
+        Ok(())
+    }
+
+    /// Empties `tmp` and gives it to the worker's uid alone.
+    fn reset_dir(&self, tmp: &Path) -> Result<()> {
         if tmp.exists() {
             std::fs::remove_dir_all(tmp)
                 .with_context(|| format!("cannot clear {}", tmp.display()))?;
@@ -416,19 +446,12 @@ fn run_entry(args: Vec<OsString>) -> Result<u8> {
 }
 
 /// Routes a cargo call through the launcher in `dir` (see
-/// [`write_launcher`]): `BuildOptions` runs `cargo +TOOLCHAIN` from `PATH`
-/// when a toolchain is named, so the launcher comes first on `PATH` and
-/// drops that word. The variables the options set pass into the sandbox.
+/// [`write_launcher`]). The variables the options set pass into the
+/// sandbox.
 pub fn route_cargo(options: &mut crate::cargo::BuildOptions, dir: &Path) {
     let keys: Vec<String> = options.env.iter().map(|(k, _)| k.clone()).collect();
     options.env.push((PASS_ENV.into(), keys.join(",")));
-    let mut path = dir.as_os_str().to_os_string();
-    path.push(":");
-    path.push(std::env::var_os("PATH").unwrap_or_default());
-    options
-        .env
-        .push(("PATH".into(), path.to_string_lossy().into_owned()));
-    options.toolchain = Some("sandboxed".into());
+    options.program = Some(dir.join("cargo"));
 }
 
 /// Writes `dir/cargo`, a launcher that runs `cargo` (the real one) through
@@ -447,7 +470,6 @@ pub fn write_launcher(dir: &Path, build: &BuildJail, cargo: &Path) -> Result<()>
     };
     let script = format!(
         "#!/bin/sh\n# Written by `checker grade`: cargo, run inside the grader's sandbox.\n\
-         case \"$1\" in +*) shift ;; esac\n\
          exec {} {EXEC_ENTRY} {} {} \"$@\"\n",
         quote(&checker)?,
         quote(&config)?,

@@ -81,11 +81,17 @@ impl Setup<'_> {
         let mut summary = match &jail {
             Ok(_) => "bubblewrap: student builds and tests run in new mount, pid, network and ipc namespaces, \
                       seeing only the system, the toolchain, the scratch course and the target folder, \
-                      with a private /tmp and /dev/shm"
+                      with a private /tmp and /dev/shm and a private folder on the disk at target/tmp"
                 .to_string(),
             Err(why) => format!("setrlimit limits only, without namespaces: bubblewrap cannot run here ({why})"),
         };
         tests.jail = jail.ok();
+        if jailed {
+            let disk_tmp = target.join("tmp");
+            std::fs::create_dir_all(&disk_tmp)
+                .with_context(|| format!("cannot create {}", disk_tmp.display()))?;
+            tests.disk_tmp_at = Some(disk_tmp);
+        }
         match self.slot {
             Some(slot) => summary.push_str(&format!(
                 "; tests run as uids {}..{}, builds as uid {}",
