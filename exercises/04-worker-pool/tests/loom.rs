@@ -74,7 +74,10 @@ fn t1_loom_a_push_blocked_on_a_full_queue_is_woken_by_pop() {
         queue.push(2).expect("open");
         assert_eq!(
             consumer.join().expect("consumer panicked"),
-            [Some(1), Some(2)]
+            [Some(1), Some(2)],
+            "the consumer's two pops on an open queue must return both items in order. A pop \
+             that returns None before the queue closes woke up and did not look again for an \
+             item (wait in a while loop, not under an if)"
         );
     });
 }

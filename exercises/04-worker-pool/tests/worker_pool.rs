@@ -372,7 +372,7 @@ fn t2_new_rejects_zero_workers_and_zero_capacity() {
         );
         assert!(
             matches!(ThreadPool::new(0, 0), Err(PoolError::NoWorkers)),
-            "check the workers first"
+            "ThreadPool::new(0, 0) must be Err(NoWorkers): check the workers first"
         );
     });
 }
