@@ -959,7 +959,13 @@ fn t3_a_batch_where_every_file_fails_still_succeeds() {
         outcome.is_ok(),
         "failed files are reported per file; the batch itself succeeds, got {outcome:?}"
     );
-    assert_eq!(results.len(), 5, "one result per file");
+    assert_eq!(
+        results.len(),
+        5,
+        "a batch of 5 missing files: expected 5 results, one per file, got {}. A failed file \
+         is a result like any other, and nothing in the worker loop may stop on it",
+        results.len()
+    );
     assert!(
         results
             .iter()
@@ -1065,7 +1071,10 @@ fn t4_each_result_is_released_as_soon_as_it_can_be() {
     assert_eq!(
         sink.result_indexes(),
         (0..6).collect::<Vec<_>>(),
-        "one result per file, in input order"
+        "the sink received the results of files {:?}; expected each of the 6 files once, in \
+         input order. One arrival can release several results: call next_ready in a loop \
+         until it returns None, and let it move on to the next index each time",
+        sink.result_indexes()
     );
     assert!(
         sink.results[1].outcome.is_ok(),
@@ -1185,13 +1194,17 @@ fn check_progress_events(events: &[Progress], expected: &Progress) {
     let mut previous = Progress::new(40);
     for (i, event) in events.iter().enumerate() {
         assert_eq!(event.files_total, 40, "files_total never changes");
+        let why = if event.files_done <= previous.files_done {
+            "every finished file counts as done, a failed one too"
+        } else {
+            "each event counts the one file whose outcome the calling thread has just received. \
+             Count on the calling thread (Progress::record as each outcome arrives), not in the \
+             workers, which run ahead of what has been received"
+        };
         assert_eq!(
             event.files_done,
             i + 1,
-            "progress event {i} says {} files done, expected {}: each event counts the one \
-             file whose outcome the calling thread has just received. Count on the calling \
-             thread (Progress::record as each outcome arrives), not in the workers, which run \
-             ahead of what has been received",
+            "progress event {i} says {} files done, expected {}: {why}",
             event.files_done,
             i + 1
         );
