@@ -40,7 +40,9 @@ impl SparseMap {
     /// `map.advise(Advice::Random)` (`madvise(MADV_RANDOM)`). Otherwise
     /// every page fault makes it read ahead around the touched page, up to
     /// the device's `read_ahead_kb`, and fill the page cache with zeros.
-    /// (No test can see this; the benchmark can.)
+    /// (RSS cannot show this, as read-ahead pages are not mapped; the test
+    /// reads the advice back from the map's `VmFlags` in
+    /// `/proc/self/smaps`, and the benchmark shows the cost.)
     ///
     /// A `len` of zero is [`MmapError::Empty`]; a `len` that does not fit
     /// in a `usize` is [`MmapError::TooLarge`]. Check both before creating
