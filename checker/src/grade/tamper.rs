@@ -3,6 +3,10 @@
 //! tests and manifests, so these change no grade; they tell the instructor
 //! where to look.
 
+mod code;
+mod names;
+mod scan;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -30,44 +34,6 @@ pub enum FindingKind {
     Symlink,
 }
 
-/// Patterns in `src/` that can fake or dodge a test result, with what they mean.
-const SUSPICIOUS: &[(&str, &str)] = &[
-    ("process::exit", "calls std::process::exit"),
-    ("Command", "starts processes"),
-    ("exec(", "may replace the test process (exec)"),
-    ("include!", "pulls in another file with include!"),
-    (
-        "include_str!",
-        "reads a file at compile time (include_str!)",
-    ),
-    (
-        "include_bytes!",
-        "reads a file at compile time (include_bytes!)",
-    ),
-    ("path =", "loads a module from another path (#[path])"),
-    (
-        "link_section",
-        "places code in a link section (a constructor?)",
-    ),
-    (
-        "no_mangle",
-        "exports an unmangled symbol (overriding libc?)",
-    ),
-    (
-        "extern \"C\"",
-        "declares or defines C functions (extern \"C\")",
-    ),
-    ("asm!", "uses inline assembly"),
-    ("abort(", "calls abort"),
-    ("unsafe", "uses unsafe"),
-    ("cfg(test)", "has code that changes under cfg(test)"),
-    ("cfg!(test)", "has code that changes under cfg!(test)"),
-    ("env::args", "reads the test harness's command line"),
-    ("io::stdout", "writes to stdout directly"),
-    ("/dev/stdout", "writes to /dev/stdout"),
-    ("/proc/self", "reads /proc/self"),
-];
-
 /// Compares a student's lesson folder with the pristine one. A pattern in
 /// `src/` counts as suspicious only beyond what the pristine stub and the
 /// reference solution (`reference`, the solution crate) already use: a
@@ -83,18 +49,24 @@ pub fn inspect(lesson: &str, pristine: &Path, student: &Path, reference: &Path) 
     };
     let theirs = files(student);
     let ours = files(pristine);
+    let code = |root: &Path, files: &BTreeSet<PathBuf>| {
+        let src: Vec<PathBuf> = files
+            .iter()
+            .filter(|r| r.starts_with("src"))
+            .cloned()
+            .collect();
+        code::scan(root, &src)
+    };
+    let their_code = code(student, &theirs);
+    let baselines = [code(pristine, &ours), code(reference, &files(reference))];
     for relative in &theirs {
-        let in_src = relative.starts_with("src");
         let their_path = student.join(relative);
         let our_path = pristine.join(relative);
         let shown = relative.display();
-        if in_src {
-            // Every file: `include!("x.txt")` makes any file Rust source.
-            {
-                let reference_path = reference.join(relative);
-                for detail in suspicious(&their_path, &[&our_path, &reference_path]) {
-                    add(FindingKind::SuspiciousCode, format!("{shown} {detail}"));
-                }
+        // Every file in src/: `include!("x.txt")` makes any file Rust source.
+        if let Some(scan) = their_code.get(relative) {
+            for detail in suspicious(relative, scan, &baselines) {
+                add(FindingKind::SuspiciousCode, format!("{shown} {detail}"));
             }
             continue;
         }
@@ -166,35 +138,27 @@ fn files(dir: &Path) -> BTreeSet<PathBuf> {
     out
 }
 
-/// The most bytes read of one submitted file (a 2 GiB sparse file is not read whole).
-const MAX_SCANNED_BYTES: u64 = 4 << 20;
-
-/// The file's first [`MAX_SCANNED_BYTES`], as text (lossily).
-fn read_capped(path: &Path) -> String {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    if let Ok(file) = std::fs::File::open(path) {
-        let _ = file.take(MAX_SCANNED_BYTES).read_to_end(&mut bytes);
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// Patterns that occur more often in the student's file than in the pristine one.
-fn suspicious(theirs: &Path, baselines: &[&Path]) -> Vec<String> {
-    let their_text = read_capped(theirs);
-    let baseline_texts: Vec<String> = baselines.iter().map(|p| read_capped(p)).collect();
-    SUSPICIOUS
+/// The file's problems, and each kind of code it has more of than the
+/// same file in the stub or the reference (a lesson whose answer needs
+/// `unsafe` flags nobody for it).
+fn suspicious(
+    relative: &Path,
+    theirs: &code::FileScan,
+    baselines: &[BTreeMap<PathBuf, code::FileScan>],
+) -> Vec<String> {
+    let allowed = |kind| {
+        baselines
+            .iter()
+            .filter_map(|b| b.get(relative)?.counts.get(&kind).copied())
+            .max()
+            .unwrap_or(0)
+    };
+    let excess = theirs
+        .counts
         .iter()
-        .filter(|(pattern, _)| {
-            let allowed = baseline_texts
-                .iter()
-                .map(|t| t.matches(pattern).count())
-                .max()
-                .unwrap_or(0);
-            their_text.matches(pattern).count() > allowed
-        })
-        .map(|(_, meaning)| meaning.to_string())
-        .collect()
+        .filter(|&(&kind, &count)| count > allowed(kind))
+        .map(|(kind, _)| kind.meaning().to_string());
+    theirs.problems.iter().cloned().chain(excess).collect()
 }
 
 /// What a student's Cargo.toml adds: dependencies, a build script, a proc-macro.
@@ -351,6 +315,41 @@ mod tests {
                 (FindingKind::EditedTest, "edited tests/a.rs".to_string()),
                 (FindingKind::DeletedTest, "deleted tests/b.rs".to_string()),
             ]
+        );
+    }
+
+    #[test]
+    fn comments_do_not_count_renames_do_and_an_unparsable_file_is_a_finding() {
+        let dir = tempfile::tempdir().unwrap();
+        lesson(&dir.path().join("ours"), &[("src/lib.rs", "pub fn f() {}")]);
+        lesson(
+            &dir.path().join("theirs"),
+            &[
+                (
+                    "src/lib.rs",
+                    "// unsafe { std::process::exit(0) }\npub fn f() -> &'static str { \"unsafe\" }\nmod m;\n",
+                ),
+                (
+                    "src/m.rs",
+                    "use std::process::{Command as Cmd};\npub fn g() { let _ = Cmd::new(\"sh\"); }\n",
+                ),
+                ("src/old.rs", "fn broken( {\n"),
+            ],
+        );
+        let details: Vec<String> = inspect(
+            "01",
+            &dir.path().join("ours"),
+            &dir.path().join("theirs"),
+            &dir.path().join("reference"),
+        )
+        .into_iter()
+        .map(|f| f.detail)
+        .collect();
+        assert_eq!(details.len(), 2, "{details:?}");
+        assert_eq!(details[0], "src/m.rs starts processes");
+        assert!(
+            details[1].starts_with("src/old.rs does not parse as Rust"),
+            "{details:?}"
         );
     }
 
