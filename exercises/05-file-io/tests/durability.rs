@@ -715,7 +715,11 @@ fn t4_replacing_a_file_that_does_not_exist_yet_creates_it() {
         );
     }
     replace_atomically(&target, b"fresh").expect("replace a missing file");
-    assert_eq!(fs::read(&target).expect("read the target"), b"fresh");
+    assert_eq!(
+        fs::read(&target).expect("read the target"),
+        b"fresh",
+        "replace_atomically on a path with no file yet must create it holding exactly the new bytes"
+    );
 }
 
 #[test]
@@ -732,7 +736,11 @@ fn t4_a_missing_directory_is_a_clear_error() {
                 Step::CreateTemp,
                 "creating the temp file is what fails"
             );
-            assert_eq!(source.kind(), ErrorKind::NotFound);
+            assert_eq!(
+                source.kind(),
+                ErrorKind::NotFound,
+                "FileIoError::Replace must carry the OS error of the failed step (a missing directory is NotFound), not a made-up one"
+            );
             assert!(
                 e.to_string().contains("config.json"),
                 "the message must name the file: {e}"

@@ -494,7 +494,11 @@ fn simulate(n: u64, len: usize, capacity: usize) -> u64 {
 #[test]
 fn t9_the_counting_writer_counts_calls_bytes_and_flushes() {
     let mut counting = CountingWriter::new(Slow(Vec::new()));
-    assert_eq!(counting.write(b"hello").expect("write"), 5);
+    assert_eq!(
+        counting.write(b"hello").expect("write"),
+        5,
+        "the counting writer must return what the inner writer accepted: all 5 bytes of a short write"
+    );
     assert_eq!(
         counting.write(&[b'x'; 1500]).expect("write"),
         1000,

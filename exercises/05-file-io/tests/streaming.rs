@@ -351,7 +351,11 @@ fn t1_counts_a_file_and_names_a_missing_one() {
                 unreachable!()
             };
             assert_eq!(path, &missing, "FileIoError::Open must name the file");
-            assert_eq!(source.kind(), ErrorKind::NotFound);
+            assert_eq!(
+                source.kind(),
+                ErrorKind::NotFound,
+                "FileIoError::Open must carry the OS error from opening the file (NotFound for a missing file)"
+            );
             assert!(
                 e.to_string().contains("no-such-file.txt"),
                 "the message must name the file, so a person knows what to fix: {e}"
