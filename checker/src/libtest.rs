@@ -15,9 +15,13 @@ use crate::process::{self, Exit, Finished};
 
 /// How long listing a binary's tests may take.
 const LIST_TIMEOUT: Duration = Duration::from_secs(30);
-/// The status a test process ends with when the grader's exit guard
-/// (`grading/exit-guard`, preloaded) catches `exit` on a test's thread.
+/// The statuses a test process ends with when the grader's exit guard
+/// (`grading/exit-guard`, preloaded) catches a route around libtest:
+/// `exit` on a test's thread, `exit(0)` before `main` returned (a
+/// constructor), and `exec` of the test process itself.
 pub const EXIT_FROM_TEST_THREAD: i32 = 86;
+pub const EXIT_BEFORE_MAIN_RETURNED: i32 = 87;
+pub const EXEC_OF_TEST: i32 = 88;
 
 /// How many lines of a failure are shown.
 const EXCERPT_LINES: usize = 16;
@@ -147,8 +151,21 @@ pub fn judge(name: &str, done: &Finished, timeout: Duration) -> TestResult {
         ),
         Exit::Code(EXIT_FROM_TEST_THREAD) => (
             Verdict::Failed,
-            "the code under test called std::process::exit on the test's thread; \
+            "the code under test called std::process::exit on the test's thread \
+             (or on a thread it started); a test cannot pass that way"
+                .to_string(),
+        ),
+        Exit::Code(EXIT_BEFORE_MAIN_RETURNED) => (
+            Verdict::Failed,
+            "the test process called exit(0) before its main function returned: \
+             code that runs before the tests (a constructor) ended it; \
              a test cannot pass that way"
+                .to_string(),
+        ),
+        Exit::Code(EXEC_OF_TEST) => (
+            Verdict::Failed,
+            "the test process tried to replace itself with another program (exec, \
+             for example CommandExt::exec); a test cannot pass that way"
                 .to_string(),
         ),
         Exit::Code(101) => (
@@ -362,13 +379,19 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
     #[test]
     fn exit_caught_by_the_guard_is_a_failure_even_after_a_forged_ok_line() {
         let forged = "test t1_a ... ok\n\ntest result: ok. 1 passed;\n";
-        let r = judge(
-            "t1_a",
-            &finished(Exit::Code(EXIT_FROM_TEST_THREAD), forged, ""),
-            T,
-        );
-        assert_eq!(r.verdict, Verdict::Failed);
-        assert!(r.detail.contains("process::exit"), "{}", r.detail);
+        // Each route the guard closes is named in the failure.
+        for (status, says) in [
+            (EXIT_FROM_TEST_THREAD, "process::exit on the test's thread"),
+            (
+                EXIT_BEFORE_MAIN_RETURNED,
+                "before its main function returned",
+            ),
+            (EXEC_OF_TEST, "replace itself with another program (exec"),
+        ] {
+            let r = judge("t1_a", &finished(Exit::Code(status), forged, ""), T);
+            assert_eq!(r.verdict, Verdict::Failed);
+            assert!(r.detail.contains(says), "{status}: {}", r.detail);
+        }
     }
 
     #[test]

@@ -592,6 +592,25 @@ fn attacks_on_the_grader_earn_nothing() {
     };
     expect("exec-echo", 0, &["starts processes", "exec"]);
     expect("ctor-exit", 0, &["link section", "process::exit"]);
+    // The exit guard's failure says which route it closed.
+    let failures = |name: &str| -> Vec<String> {
+        grade_of(&grades, name)["lessons"][0]["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["failure"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (name, says) in [
+        ("exec-echo", "replace itself with another program (exec"),
+        ("ctor-exit", "before its main function returned"),
+    ] {
+        let failures = failures(name);
+        assert!(
+            failures.iter().all(|f| f.contains(says)),
+            "{name}: {failures:#?}"
+        );
+    }
     expect("path-solution", 0, &["#[path]"]);
     expect("absolute-path", 0, &["#[path]"]);
     expect("reads-shadow", 0, &["include_str!"]);

@@ -7,16 +7,17 @@
 //! which looks like a pass to anyone who reads only the status. Here an
 //! `exit` from any thread but the main one ends the process with
 //! [`EXIT_FROM_TEST_THREAD`] instead, and the grader reports the test as
-//! failed.
+//! failed. Each route has a status of its own, so that the grader can say
+//! which one was taken.
 //!
 //! In the test process itself (the grader sets `CHECKER_EXIT_GUARD=strict`,
 //! which this library removes at once, so the programs a test starts are
 //! not judged), two more routes are closed:
 //! - an `exit(0)` before `main` returned (from a constructor hidden in the
-//!   student's code, for instance) fails the same way;
+//!   student's code, for instance) ends it with [`EXIT_BEFORE_MAIN_RETURNED`];
 //! - replacing the test process with another program (`exec`, which safe
-//!   Rust reaches through `CommandExt::exec`) fails the same way, so that
-//!   `/bin/echo` cannot print libtest's lines and exit 0 in its place.
+//!   Rust reaches through `CommandExt::exec`) ends it with [`EXEC_OF_TEST`],
+//!   so that `/bin/echo` cannot print libtest's lines and exit 0 in its place.
 //!
 //! What remains is code that leaves the process through raw system calls;
 //! that needs `unsafe`, which the grader reports.
@@ -25,8 +26,12 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 /// The status a process ends with when code on a test's thread calls `exit`.
-/// The checker's `libtest` module knows this number.
+/// The checker's `libtest` module knows these numbers.
 pub const EXIT_FROM_TEST_THREAD: c_int = 86;
+/// The status when the test process calls `exit(0)` before `main` returned.
+pub const EXIT_BEFORE_MAIN_RETURNED: c_int = 87;
+/// The status when the test process tries to `exec` another program.
+pub const EXEC_OF_TEST: c_int = 88;
 
 /// Whether this process is the graded test process.
 static STRICT: AtomicBool = AtomicBool::new(false);
@@ -57,10 +62,10 @@ extern "C" fn on_load() {
 #[unsafe(link_section = ".init_array")]
 static ON_LOAD: extern "C" fn() = on_load;
 
-/// Ends the process with the failing status, at once.
-fn fail() -> ! {
+/// Ends the process with a failing `status` that names the route, at once.
+fn fail(status: c_int) -> ! {
     // SAFETY: _exit ends the process; nothing can be unsound after it.
-    unsafe { libc::_exit(EXIT_FROM_TEST_THREAD) }
+    unsafe { libc::_exit(status) }
 }
 
 /// Whether this is the graded test process (not a child it forked).
@@ -101,7 +106,7 @@ pub unsafe extern "C" fn __libc_start_main(
     REAL_MAIN.store(main as usize, Ordering::SeqCst);
     let real = next(c"__libc_start_main");
     if real.is_null() {
-        fail();
+        fail(EXIT_FROM_TEST_THREAD);
     }
     // SAFETY: the symbol is glibc's `__libc_start_main`, whose signature this is.
     let real: Start = unsafe { std::mem::transmute(real) };
@@ -132,8 +137,11 @@ pub unsafe extern "C" fn exit(status: c_int) -> ! {
     let on_main_thread =
         unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long };
     let early_success = status == 0 && is_test_process() && !MAIN_RETURNED.load(Ordering::SeqCst);
-    if !on_main_thread || early_success {
-        fail();
+    if !on_main_thread {
+        fail(EXIT_FROM_TEST_THREAD);
+    }
+    if early_success {
+        fail(EXIT_BEFORE_MAIN_RETURNED);
     }
     let real = next(c"exit");
     if real.is_null() {
@@ -152,7 +160,7 @@ type ExecEnv =
 /// Fails the test process when it would replace itself with another program.
 fn refuse_exec_of_test_process() {
     if is_test_process() {
-        fail();
+        fail(EXEC_OF_TEST);
     }
 }
 
