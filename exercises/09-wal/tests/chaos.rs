@@ -72,7 +72,10 @@ fn t3_chaos_truncate_at_every_byte_offset() {
             records(&payloads[..whole]),
             "{context}: recovery must return exactly the {whole} records that were written whole"
         );
-        assert_eq!(found.valid_len, valid as u64, "{context}: valid_len");
+        assert_eq!(
+            found.valid_len, valid as u64,
+            "{context}: valid_len must end after the last whole record, at byte {valid}"
+        );
         assert_eq!(
             found.torn_at,
             (cut != valid).then_some(valid as u64),
@@ -127,7 +130,11 @@ fn t3_chaos_flip_every_bit() {
                     records(&payloads[..last]),
                     "{context}: recovery must return the records before the damage"
                 );
-                assert_eq!(found.torn_at, Some(last_start as u64), "{context}: torn_at");
+                assert_eq!(
+                    found.torn_at,
+                    Some(last_start as u64),
+                    "{context}: torn_at must point at the damaged last record, at byte {last_start}"
+                );
                 assert_eq!(
                     fs::metadata(&path).expect("the log exists").len(),
                     last_start as u64,
@@ -315,13 +322,15 @@ fn append_after_recovery(path: &Path, before: &[Record], context: &str) {
     assert_eq!(
         wal.last_lsn(),
         next - 1,
-        "{context}: last_lsn after recovery"
+        "{context}: the recovered log holds {} whole records, so it must reopen with last_lsn {}",
+        before.len(),
+        next - 1
     );
     let payload = payload_for(next);
     assert_eq!(
         wal.append(&payload).expect("append after recovery"),
         next,
-        "{context}: appending after recovery"
+        "{context}: the first append after recovery must continue at LSN {next}"
     );
     wal.close().expect("close after recovery");
     let found = read_log(path).unwrap_or_else(|e| {

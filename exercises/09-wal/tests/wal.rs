@@ -78,7 +78,11 @@ fn t1_encode_into_appends_and_agrees_with_encode_header() {
         "encode_into writes the header first"
     );
     assert_eq!(&out[8 + HEADER_LEN..], b"abc", "and then the payload");
-    assert_eq!(encoded_len(3), HEADER_LEN + 3);
+    assert_eq!(
+        encoded_len(3),
+        HEADER_LEN + 3,
+        "encoded_len(n) must be the {HEADER_LEN}-byte header plus n payload bytes"
+    );
 }
 
 #[test]
@@ -94,7 +98,12 @@ fn t1_records_round_trip() {
     ];
     for (lsn, payload) in cases {
         let bytes = encode(lsn, payload);
-        assert_eq!(bytes.len(), encoded_len(payload.len()));
+        assert_eq!(
+            bytes.len(),
+            encoded_len(payload.len()),
+            "a record with LSN {lsn} and {} payload bytes must encode to encoded_len(payload.len()) bytes",
+            payload.len()
+        );
         assert_eq!(
             decode(&bytes),
             Decoded::Record { lsn, payload },
@@ -122,7 +131,8 @@ fn t1_decode_reads_only_the_first_record() {
         Decoded::Record {
             lsn: 2,
             payload: b"second"
-        }
+        },
+        "decode on the bytes just after the first record must find the second record, LSN 2"
     );
 }
 
@@ -186,10 +196,13 @@ fn t1_a_length_over_the_maximum_is_damage_and_is_refused() {
         "encode_header must refuse a payload over MAX_PAYLOAD_LEN"
     );
     let mut out = Vec::new();
-    assert!(matches!(
-        encode_into(1, &big, &mut out),
-        Err(WalError::PayloadTooLarge { .. })
-    ));
+    assert!(
+        matches!(
+            encode_into(1, &big, &mut out),
+            Err(WalError::PayloadTooLarge { .. })
+        ),
+        "encode_into must refuse a payload of MAX_PAYLOAD_LEN + 1 bytes with PayloadTooLarge"
+    );
     assert!(
         out.is_empty(),
         "a refused record must leave `out` unchanged"
@@ -202,7 +215,8 @@ fn t1_a_length_over_the_maximum_is_damage_and_is_refused() {
         Decoded::Record {
             lsn: 2,
             payload: &largest
-        }
+        },
+        "a payload of exactly MAX_PAYLOAD_LEN bytes is allowed and must decode back whole, with LSN 2"
     );
 }
 
@@ -213,9 +227,17 @@ fn t2_append_returns_consecutive_lsns_starting_at_one() {
     let dir = tempdir();
     let path = dir.path().join("wal.log");
     let mut wal = Wal::open(&path).expect("open creates a missing log");
-    assert_eq!(wal.path(), path);
+    assert_eq!(
+        wal.path(),
+        path,
+        "Wal::path must return the path the log was opened with"
+    );
     assert_eq!(wal.last_lsn(), 0, "an empty log has no last LSN (0)");
-    assert_eq!(wal.synced_lsn(), 0);
+    assert_eq!(
+        wal.synced_lsn(),
+        0,
+        "a new log has nothing durable yet: synced_lsn must be 0"
+    );
     let lsns: Vec<u64> = [&b"a"[..], b"bb", b"", b"dddd", b"e"]
         .into_iter()
         .map(|p| wal.append(p).expect("append"))
@@ -225,7 +247,7 @@ fn t2_append_returns_consecutive_lsns_starting_at_one() {
         vec![1, 2, 3, 4, 5],
         "LSNs start at 1 and go up by one"
     );
-    assert_eq!(wal.last_lsn(), 5);
+    assert_eq!(wal.last_lsn(), 5, "after 5 appends the last LSN must be 5");
     assert!(path.exists(), "open must create the file");
 }
 
@@ -250,7 +272,11 @@ fn t2_appends_stay_in_the_buffer_until_sync() {
         log_bytes(&payloads[..1]),
         "sync must flush the buffer into the file"
     );
-    assert_eq!(wal.synced_lsn(), 1);
+    assert_eq!(
+        wal.synced_lsn(),
+        1,
+        "sync must make the one appended record durable: synced_lsn 1"
+    );
 
     wal.append(&payloads[1]).expect("append");
     wal.append(&payloads[2]).expect("append");
@@ -260,8 +286,16 @@ fn t2_appends_stay_in_the_buffer_until_sync() {
         "appended but not yet synced"
     );
     wal.sync().expect("sync");
-    assert_eq!(wal.synced_lsn(), 3);
-    assert_eq!(fs::read(&path).expect("read the log"), log_bytes(&payloads));
+    assert_eq!(
+        wal.synced_lsn(),
+        3,
+        "the second sync must cover LSNs 2 and 3: synced_lsn 3"
+    );
+    assert_eq!(
+        fs::read(&path).expect("read the log"),
+        log_bytes(&payloads),
+        "after the second sync the file must hold all 3 records, encoded back to back"
+    );
 }
 
 #[test]
@@ -313,8 +347,16 @@ fn t2_lsns_continue_after_reopen() {
     wal.close().expect("close");
 
     let mut wal = Wal::open(&path).expect("reopen again");
-    assert_eq!(wal.append(&payloads[4]).expect("append"), 5);
-    assert_eq!(wal.append(&payloads[5]).expect("append"), 6);
+    assert_eq!(
+        wal.append(&payloads[4]).expect("append"),
+        5,
+        "the first append after the second reopen must continue at LSN 5"
+    );
+    assert_eq!(
+        wal.append(&payloads[5]).expect("append"),
+        6,
+        "and the next append must get LSN 6"
+    );
     wal.close().expect("close");
     assert_eq!(
         fs::read(&path).expect("read the log"),
@@ -325,7 +367,11 @@ fn t2_lsns_continue_after_reopen() {
     let empty = dir.path().join("empty.log");
     fs::write(&empty, b"").expect("create an empty file");
     let wal = Wal::open(&empty).expect("an existing empty file is an empty log");
-    assert_eq!(wal.last_lsn(), 0);
+    assert_eq!(
+        wal.last_lsn(),
+        0,
+        "an existing empty file is an empty log: last LSN 0"
+    );
 }
 
 #[test]
@@ -393,14 +439,22 @@ fn t2_an_oversized_payload_is_refused_and_uses_no_lsn() {
     let path = dir.path().join("wal.log");
     let payloads = payloads(&[3, 4]);
     let mut wal = Wal::open(&path).expect("open");
-    assert_eq!(wal.append(&payloads[0]).expect("append"), 1);
+    assert_eq!(
+        wal.append(&payloads[0]).expect("append"),
+        1,
+        "the first append to a new log must get LSN 1"
+    );
     let refused = wal.append(&vec![1u8; MAX_PAYLOAD_LEN + 1]);
     assert!(
         matches!(refused, Err(WalError::PayloadTooLarge { .. })),
-        "got {refused:?}"
+        "an append of MAX_PAYLOAD_LEN + 1 bytes must be refused with PayloadTooLarge, got {refused:?}"
     );
     assert_eq!(wal.last_lsn(), 1, "a refused append must not use up an LSN");
-    assert_eq!(wal.append(&payloads[1]).expect("append"), 2);
+    assert_eq!(
+        wal.append(&payloads[1]).expect("append"),
+        2,
+        "the append after a refused one must get LSN 2: the refused payload used no LSN"
+    );
     wal.close().expect("close");
     assert_eq!(
         fs::read(&path).expect("read the log"),
@@ -413,7 +467,10 @@ fn t2_an_oversized_payload_is_refused_and_uses_no_lsn() {
 fn t2_open_in_a_missing_directory_is_an_io_error() {
     let dir = tempdir();
     let opened = Wal::open(dir.path().join("no-such-dir").join("wal.log"));
-    assert!(matches!(opened, Err(WalError::Io(_))), "got {opened:?}");
+    assert!(
+        matches!(opened, Err(WalError::Io(_))),
+        "opening a log in a missing directory must fail with WalError::Io, got {opened:?}"
+    );
 }
 
 // ---------------------------------------------------------------- task 3
@@ -429,16 +486,23 @@ fn t3_a_clean_log_is_read_completely() {
             records: records(&payloads),
             valid_len: bytes.len() as u64,
             torn_at: None,
-        }
+        },
+        "scanning a clean log of 4 records must find all of them, valid to its end (byte {}), with no torn tail",
+        bytes.len()
     );
-    assert_eq!(found.last_lsn(), 4);
+    assert_eq!(
+        found.last_lsn(),
+        4,
+        "LogScan::last_lsn must be the LSN of the last record found (4)"
+    );
     assert_eq!(
         scan(&[]).expect("an empty log"),
         LogScan {
             records: vec![],
             valid_len: 0,
             torn_at: None
-        }
+        },
+        "an empty log must scan to no records, 0 valid bytes and no torn tail"
     );
 }
 
@@ -549,9 +613,20 @@ fn t3_damage_in_the_last_record_is_a_torn_tail() {
     let found = scan(&bytes).unwrap_or_else(|e| {
         panic!("nothing valid follows the damaged last record, so it is a torn tail: {e}")
     });
-    assert_eq!(found.records, records(&payloads[..2]));
-    assert_eq!(found.valid_len, last as u64);
-    assert_eq!(found.torn_at, Some(last as u64));
+    assert_eq!(
+        found.records,
+        records(&payloads[..2]),
+        "the damaged last record must be dropped, leaving records 1 and 2"
+    );
+    assert_eq!(
+        found.valid_len, last as u64,
+        "valid_len must end where the damaged last record starts (byte {last})"
+    );
+    assert_eq!(
+        found.torn_at,
+        Some(last as u64),
+        "torn_at must point at the damaged last record (byte {last})"
+    );
 }
 
 #[test]
@@ -592,8 +667,17 @@ fn t3_read_log_reads_a_file_without_changing_it() {
     fs::write(&path, &bytes).expect("write the log");
 
     let found = read_log(&path).expect("a torn tail is not an error");
-    assert_eq!(found, scan(&bytes).expect("same bytes"));
-    assert_eq!(found.torn_at, Some(log_bytes(&payloads).len() as u64));
+    assert_eq!(
+        found,
+        scan(&bytes).expect("same bytes"),
+        "read_log must give the same LogScan as scan gives for the file's bytes"
+    );
+    assert_eq!(
+        found.torn_at,
+        Some(log_bytes(&payloads).len() as u64),
+        "read_log must report the torn tail where the half-written record 3 starts (byte {})",
+        log_bytes(&payloads).len()
+    );
     assert_eq!(
         fs::read(&path).expect("read the log"),
         bytes,
@@ -603,7 +687,8 @@ fn t3_read_log_reads_a_file_without_changing_it() {
     let missing = dir.path().join("missing.log");
     assert_eq!(
         read_log(&missing).expect("a missing log is an empty log"),
-        LogScan::default()
+        LogScan::default(),
+        "read_log on a missing file must return an empty LogScan (no records, no torn tail)"
     );
     assert!(!missing.exists(), "read_log must not create the file");
 }
@@ -619,8 +704,17 @@ fn t3_recover_truncates_the_torn_tail_and_appending_works() {
     fs::write(&path, &bytes).expect("write the log");
 
     let found = recover(&path).expect("a torn tail is recoverable");
-    assert_eq!(found.records, records(&payloads));
-    assert_eq!(found.torn_at, Some(good.len() as u64));
+    assert_eq!(
+        found.records,
+        records(&payloads),
+        "recover must return the 3 intact records before the torn tail"
+    );
+    assert_eq!(
+        found.torn_at,
+        Some(good.len() as u64),
+        "recover must report where the torn tail started (byte {})",
+        good.len()
+    );
     assert_eq!(
         file_len(&path),
         good.len() as u64,
@@ -628,19 +722,35 @@ fn t3_recover_truncates_the_torn_tail_and_appending_works() {
     );
 
     let mut wal = Wal::open(&path).expect("a recovered log opens");
-    assert_eq!(wal.last_lsn(), 3);
-    assert_eq!(wal.append(b"after recovery").expect("append"), 4);
+    assert_eq!(
+        wal.last_lsn(),
+        3,
+        "a recovered log must reopen with the last intact record's LSN, 3"
+    );
+    assert_eq!(
+        wal.append(b"after recovery").expect("append"),
+        4,
+        "the first append after recovery must continue at LSN 4"
+    );
     wal.close().expect("close");
 
     let again = recover(&path).expect("recover a clean log");
     assert_eq!(again.torn_at, None, "the log is clean now");
-    assert_eq!(again.records.len(), 4);
-    assert_eq!(again.records[3].payload, b"after recovery");
+    assert_eq!(
+        again.records.len(),
+        4,
+        "after recovery and one more append, the log must hold 4 records"
+    );
+    assert_eq!(
+        again.records[3].payload, b"after recovery",
+        "record 4 must be the one appended after recovery"
+    );
 
     let missing = dir.path().join("missing.log");
     assert_eq!(
         recover(&missing).expect("nothing to recover"),
-        LogScan::default()
+        LogScan::default(),
+        "recover on a missing file must return an empty LogScan"
     );
     assert!(!missing.exists(), "recover must not create the file");
 }
@@ -682,11 +792,18 @@ fn t4_replay_applies_every_record_in_order() {
         ReplayStats {
             applied: 5,
             skipped: 0
-        }
+        },
+        "replay into a fresh state must apply all 5 records and skip none"
     );
     assert_eq!(account.history, vec![1, 2, 3, 4, 5], "apply in LSN order");
-    assert_eq!(account.balance, 132);
-    assert_eq!(account.applied_lsn, 5);
+    assert_eq!(
+        account.balance, 132,
+        "the balance must be the sum of the 5 deposits (10 + 20 - 5 + 7 + 100), each applied once"
+    );
+    assert_eq!(
+        account.applied_lsn, 5,
+        "after replay the state's applied LSN must be the last record's, 5"
+    );
 }
 
 #[test]
@@ -707,7 +824,11 @@ fn t4_replaying_twice_applies_each_record_once() {
         account.balance, 60,
         "a deposit applied twice is money created out of thin air"
     );
-    assert_eq!(account.history, vec![1, 2, 3]);
+    assert_eq!(
+        account.history,
+        vec![1, 2, 3],
+        "the second replay must apply nothing: LSNs 1, 2, 3 applied once each"
+    );
 }
 
 #[test]
@@ -725,7 +846,8 @@ fn t4_a_state_that_has_a_prefix_gets_only_the_rest() {
         ReplayStats {
             applied: 2,
             skipped: 3
-        }
+        },
+        "the state has applied LSNs 1..=3: replay must skip those 3 and apply LSNs 4 and 5"
     );
     assert_eq!(
         account.history,
@@ -733,7 +855,10 @@ fn t4_a_state_that_has_a_prefix_gets_only_the_rest() {
         "the state already holds LSNs 1..=3; remember only the state's applied LSN survives a \
          crash, not a set kept inside replay"
     );
-    assert_eq!(account.balance, 31);
+    assert_eq!(
+        account.balance, 31,
+        "the saved balance 7 plus the deposits of LSNs 4 and 5 (8 + 16) is 31"
+    );
 
     let mut ahead = Account {
         applied_lsn: 10,
@@ -745,9 +870,14 @@ fn t4_a_state_that_has_a_prefix_gets_only_the_rest() {
         ReplayStats {
             applied: 0,
             skipped: 5
-        }
+        },
+        "a state already at LSN 10 is ahead of the whole log: replay must skip all 5 records"
     );
-    assert!(ahead.history.is_empty());
+    assert!(
+        ahead.history.is_empty(),
+        "a state ahead of the log must get nothing applied, but LSNs {:?} were",
+        ahead.history
+    );
 }
 
 #[test]
@@ -759,7 +889,10 @@ fn t4_a_failed_apply_stops_and_the_next_replay_finishes() {
     };
     let failed = replay(&log, &mut account);
     match &failed {
-        Err(ReplayError::Apply { lsn: 4, source }) => assert_eq!(source.0, 4),
+        Err(ReplayError::Apply { lsn: 4, source }) => assert_eq!(
+            source.0, 4,
+            "ReplayError::Apply must carry the state's own error, the crash at LSN 4"
+        ),
         other => panic!(
             "applying LSN 4 fails: expected ReplayError::Apply {{ lsn: 4, .. }}, got {other:?}"
         ),
@@ -782,10 +915,18 @@ fn t4_a_failed_apply_stops_and_the_next_replay_finishes() {
         ReplayStats {
             applied: 3,
             skipped: 3
-        }
+        },
+        "after the failure at LSN 4, the next replay must skip LSNs 1..=3 and apply 4, 5 and 6"
     );
-    assert_eq!(account.history, vec![1, 2, 3, 4, 5, 6]);
-    assert_eq!(account.balance, 111_111);
+    assert_eq!(
+        account.history,
+        vec![1, 2, 3, 4, 5, 6],
+        "across both replays each LSN must be applied exactly once, in order"
+    );
+    assert_eq!(
+        account.balance, 111_111,
+        "the balance must count every deposit exactly once: 1 + 10 + ... + 100000 = 111111"
+    );
 }
 
 #[test]
@@ -820,12 +961,20 @@ fn t4_missing_records_are_an_error_not_a_skip() {
                 next_lsn: 4
             })
         ),
-        "got {got:?}"
+        "LSN 3 is missing between 2 and 4: expected Gap {{ applied_lsn: 2, next_lsn: 4 }}, got {got:?}"
     );
-    assert_eq!(account.history, vec![1, 2]);
+    assert_eq!(
+        account.history,
+        vec![1, 2],
+        "replay must apply LSNs 1 and 2, then stop at the gap before LSN 4"
+    );
 
     let stats = replay(&[], &mut Account::default()).expect("an empty log");
-    assert_eq!(stats, ReplayStats::default());
+    assert_eq!(
+        stats,
+        ReplayStats::default(),
+        "replaying an empty log must apply and skip nothing"
+    );
 }
 
 #[test]
@@ -846,20 +995,35 @@ fn t4_recover_and_replay_after_crashes() {
         .expect("tear the last record");
 
     let found = recover(&path).expect("recover");
-    assert_eq!(found.records.len(), 3);
+    assert_eq!(
+        found.records.len(),
+        3,
+        "recover must keep the 3 intact records and drop the torn 4th"
+    );
     // The process crashes again while replaying LSN 3.
     let mut account = Account {
         fail_at: Some(3),
         ..Account::default()
     };
-    assert!(replay(&found.records, &mut account).is_err());
+    assert!(
+        replay(&found.records, &mut account).is_err(),
+        "applying LSN 3 fails, so replay must return that error"
+    );
     account.fail_at = None;
     let found = recover(&path).expect("recover again");
     replay(&found.records, &mut account).expect("replay again");
-    assert_eq!((account.balance, account.applied_lsn), (18, 3));
+    assert_eq!(
+        (account.balance, account.applied_lsn),
+        (18, 3),
+        "after the crash at LSN 3 and a second replay, LSNs 1..=3 are applied once each: expected (balance 5 + 6 + 7 = 18, applied LSN 3)"
+    );
 
     let mut wal = Wal::open(&path).expect("open after recovery");
-    assert_eq!(wal.append(&100i64.to_le_bytes()).expect("append"), 4);
+    assert_eq!(
+        wal.append(&100i64.to_le_bytes()).expect("append"),
+        4,
+        "the first append after recovery must continue at LSN 4"
+    );
     wal.close().expect("close");
     let found = recover(&path).expect("recover");
     let stats = replay(&found.records, &mut account).expect("replay");
@@ -868,10 +1032,18 @@ fn t4_recover_and_replay_after_crashes() {
         ReplayStats {
             applied: 1,
             skipped: 3
-        }
+        },
+        "replaying the grown log must apply only the new LSN 4 and skip 1..=3"
     );
-    assert_eq!(account.history, vec![1, 2, 3, 4]);
-    assert_eq!(account.balance, 118);
+    assert_eq!(
+        account.history,
+        vec![1, 2, 3, 4],
+        "across the crash and all replays each LSN must be applied exactly once, in order"
+    );
+    assert_eq!(
+        account.balance, 118,
+        "the balance must be 18 plus the new deposit of 100, with nothing counted twice"
+    );
 }
 
 // ---------------------------------------------------------------- task 5
@@ -916,7 +1088,11 @@ fn t5_shutdown_without_ticks_syncs_once_and_joins() {
     let disk = Arc::new(FakeDisk::default());
     let (_tick, ticks) = crossbeam_channel::unbounded();
     let syncer = BackgroundSyncer::spawn(Arc::clone(&disk), ticks).expect("spawn");
-    assert_eq!(syncer.shutdown().expect("no sync failed"), 1);
+    assert_eq!(
+        syncer.shutdown().expect("no sync failed"),
+        1,
+        "with no tick, shutdown's final sync is the only sync: it must return 1"
+    );
     assert_eq!(
         disk.syncs(),
         1,
@@ -966,7 +1142,11 @@ fn t5_a_closed_ticker_does_not_spin() {
         "the ticker closed, which is not a tick: a closed channel is always ready in select!, \
          so stop selecting on it (and do not sync or finish early: wait for shutdown)"
     );
-    assert_eq!(syncer.shutdown().expect("no sync failed"), 1);
+    assert_eq!(
+        syncer.shutdown().expect("no sync failed"),
+        1,
+        "after the ticker closed, shutdown must do only the final sync and return 1"
+    );
     assert_eq!(disk.syncs(), 1, "the final sync still happens");
 }
 
@@ -1036,13 +1216,21 @@ fn t5_a_tick_flushes_a_shared_wal_to_disk() {
         .expect("not poisoned")
         .append(&payloads[2])
         .expect("append");
-    assert_eq!(syncer.shutdown().expect("no sync failed"), 2);
+    assert_eq!(
+        syncer.shutdown().expect("no sync failed"),
+        2,
+        "one tick and the final sync: shutdown must return 2 successful syncs"
+    );
     assert_eq!(
         fs::read(&path).expect("read the log"),
         log_bytes(&payloads),
         "the final sync must cover the record appended after the last tick"
     );
-    assert_eq!(wal.lock().expect("not poisoned").synced_lsn(), 3);
+    assert_eq!(
+        wal.lock().expect("not poisoned").synced_lsn(),
+        3,
+        "the final sync must make the record appended after the last tick durable: synced_lsn 3"
+    );
 }
 
 #[test]
@@ -1085,7 +1273,11 @@ fn t5_with_interval_ticks_by_itself() {
         disk.syncs()
     );
     let total = syncer.shutdown().expect("no sync failed");
-    assert_eq!(total, disk.syncs());
+    assert_eq!(
+        total,
+        disk.syncs(),
+        "shutdown must return how many syncs succeeded: every sync the disk saw"
+    );
     assert!(total >= 4, "3 ticks and a final sync, got {total}");
 }
 
