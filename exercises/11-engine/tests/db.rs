@@ -79,7 +79,11 @@ fn every_operation(path: WritePath) {
         !db.update_if_exists(b"banana", b"brown").expect("update"),
         "update_if_exists on a deleted key returns false and writes nothing"
     );
-    assert_eq!(db.get(b"banana").expect("get"), None);
+    assert_eq!(
+        db.get(b"banana").expect("get"),
+        None,
+        "a failed update_if_exists on the deleted banana must write nothing: get must still give None"
+    );
     let mut batch = Batch::new();
     batch
         .put("date", "brown")
@@ -185,7 +189,11 @@ fn t7_a_second_process_gets_a_locked_error() {
         }
     }
     match Db::open(dir.path(), Config::default()) {
-        Err(DbError::Locked { dir: locked }) => assert_eq!(locked, dir.path()),
+        Err(DbError::Locked { dir: locked }) => assert_eq!(
+            locked,
+            dir.path(),
+            "DbError::Locked must name the store's directory"
+        ),
         Ok(_) => panic!(
             "a second process opened a store that another process has open: two writers on one \
              directory corrupt it; Db::open must fail with DbError::Locked"
@@ -596,7 +604,12 @@ fn readers_never_go_backwards(path: WritePath) {
                                  batch must be applied atomically"
                             );
                             let n = count(Some(both[0].1.clone()));
-                            assert!(n >= *last, "scan went backwards");
+                            assert!(
+                                n >= *last,
+                                "scan of the pair of writer {w} went backwards from {} to {n}: a \
+                                 reader must never see an older value after a newer one",
+                                *last
+                            );
                             *last = n;
                         }
                         reads += 1;
@@ -620,16 +633,20 @@ fn readers_never_go_backwards(path: WritePath) {
         assert_eq!(
             count(db.get(&a).expect("get")),
             rounds,
-            "final count of writer {w}"
+            "after every writer finished, both keys of writer {w} must hold its final count {rounds}"
         );
         assert_eq!(
             count(db.get(&b).expect("get")),
             rounds,
-            "final count of writer {w}"
+            "after every writer finished, both keys of writer {w} must hold its final count {rounds}"
         );
     }
     let stats = db.stats().expect("stats");
-    assert!(stats.flushes > 0 && stats.compactions > 0, "{stats:?}");
+    assert!(
+        stats.flushes > 0 && stats.compactions > 0,
+        "the run must have flushed and compacted at least once while readers read, or it \
+         tested nothing; stats: {stats:?}"
+    );
     db.close().expect("close");
 }
 

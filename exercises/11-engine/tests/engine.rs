@@ -107,13 +107,20 @@ fn t1_put_get_overwrite_and_delete_leaves_a_tombstone() {
          SSTables hold"
     );
     assert_eq!(m.len(), 3, "a, b and never-written, tombstones included");
-    assert!(!m.is_empty());
+    assert!(
+        !m.is_empty(),
+        "a memtable holding 3 entries (tombstones included) is not empty"
+    );
 }
 
 #[test]
 fn t1_approx_bytes_counts_keys_values_and_overhead() {
     let mut m = Memtable::new();
-    assert_eq!(m.approx_bytes(), 0);
+    assert_eq!(
+        m.approx_bytes(),
+        0,
+        "a new memtable holds no bytes: approx_bytes must be 0"
+    );
     m.put(b"key", b"value");
     assert_eq!(
         m.approx_bytes(),
@@ -133,7 +140,11 @@ fn t1_approx_bytes_counts_keys_values_and_overhead() {
         "a tombstone counts its key and the overhead, no value"
     );
     m.put(b"other", b"");
-    assert_eq!(m.approx_bytes(), 3 + ENTRY_OVERHEAD + 5 + ENTRY_OVERHEAD);
+    assert_eq!(
+        m.approx_bytes(),
+        3 + ENTRY_OVERHEAD + 5 + ENTRY_OVERHEAD,
+        "after the tombstone for `key` and a put of `other` with an empty value, approx_bytes must count both entries"
+    );
     assert_eq!(
         entry_size(b"abc", &val("xy")),
         3 + 2 + ENTRY_OVERHEAD,
@@ -317,11 +328,16 @@ fn t2_create_refuses_an_existing_log_and_append_is_buffered() {
     );
     assert_eq!(
         fs::read(wal_path(dir.path(), 3)).expect("read"),
-        b"precious"
+        b"precious",
+        "a refused Wal::create must leave the existing log's bytes untouched"
     );
 
     let mut wal = Wal::create(&RealFs, dir.path(), 4).expect("create");
-    assert_eq!(wal.id(), 4);
+    assert_eq!(
+        wal.id(),
+        4,
+        "Wal::id must return the id the log was created with (4)"
+    );
     wal.append(&batch_of(&[("k", Some("v"))])).expect("append");
     let path = wal_path(dir.path(), 4);
     assert_eq!(
@@ -350,7 +366,8 @@ fn t2_missing_log_is_empty() {
     let dir = memory_tempdir();
     assert_eq!(
         read_wal(&RealFs, &dir.path().join("nope.wal")).expect("a missing log is not an error"),
-        WalContents::default()
+        WalContents::default(),
+        "read_wal on a missing log must return empty WalContents (no batches, no torn tail)"
     );
 }
 
@@ -408,7 +425,11 @@ fn t2_damage_in_the_middle_is_corrupt_and_at_the_end_is_torn() {
                     batches[..hit],
                     "damage in the last frame looks like a torn tail: the frames before it"
                 );
-                assert_eq!(contents.torn_at, Some(last_start as u64));
+                assert_eq!(
+                    contents.torn_at,
+                    Some(last_start as u64),
+                    "torn_at must point where the damaged last frame starts (byte {last_start})"
+                );
             }
             Err(DbError::Corrupt(_)) => assert!(
                 hit < batches.len() - 1,
@@ -460,11 +481,20 @@ fn t2_replay_skips_obsolete_logs_and_applies_the_rest_in_order() {
         Some(&Entry::Tombstone),
         "log 5 deletes b after log 4 set it: the logs must be applied in id order"
     );
-    assert_eq!(m.get(b"c"), Some(&val("5")));
+    assert_eq!(
+        m.get(b"c"),
+        Some(&val("5")),
+        "log 5 sets c = 5, and replay must apply it"
+    );
 
     let empty = memory_tempdir();
     let recovered = replay_wals(&RealFs, empty.path(), 9).expect("replay an empty directory");
-    assert!(recovered.memtable.is_empty() && recovered.replayed.is_empty());
+    assert!(
+        recovered.memtable.is_empty() && recovered.replayed.is_empty(),
+        "with no logs at all, replay must return an empty memtable and replay no log; got {} entries and replayed {:?}",
+        recovered.memtable.len(),
+        recovered.replayed
+    );
     assert_eq!(
         recovered.next_id, 9,
         "with no logs at all, the next log is log_number itself"
@@ -521,7 +551,11 @@ fn t3_apply_freezes_exactly_when_the_threshold_is_reached() {
         "readers still see the frozen memtable (active first, then frozen)"
     );
     mem.remove_frozen(1).expect("remove_frozen");
-    assert_eq!(mem.sizes().expect("sizes"), (0, 0));
+    assert_eq!(
+        mem.sizes().expect("sizes"),
+        (0, 0),
+        "remove_frozen(1) must drop the frozen memtable: sizes() (active bytes, frozen count) must be (0, 0)"
+    );
     mem.remove_frozen(99)
         .expect("an unknown id is not an error");
 }
@@ -539,8 +573,15 @@ fn t3_apply_takes_several_batches_and_checks_once() {
         "all batches of one apply call go into the same memtable, then the threshold is \
          checked once (the single writer relies on this: one group, one WAL)"
     );
-    assert_eq!(frozen.id, 10);
-    assert_eq!(mem.active_id().expect("active_id"), 11);
+    assert_eq!(
+        frozen.id, 10,
+        "the frozen memtable keeps the active id it had (10)"
+    );
+    assert_eq!(
+        mem.active_id().expect("active_id"),
+        11,
+        "the new active memtable gets the next id (11)"
+    );
 }
 
 #[test]
@@ -555,11 +596,22 @@ fn t3_freeze_forces_a_freeze_but_not_of_an_empty_memtable() {
         .freeze()
         .expect("freeze")
         .expect("a non-empty memtable freezes");
-    assert_eq!((frozen.id, frozen.memtable.len()), (1, 1));
-    assert_eq!(mem.active_id().expect("active_id"), 2);
+    assert_eq!(
+        (frozen.id, frozen.memtable.len()),
+        (1, 1),
+        "freeze must return the active memtable (id 1) with its one entry: expected (id, entries) = (1, 1)"
+    );
+    assert_eq!(
+        mem.active_id().expect("active_id"),
+        2,
+        "after freezing id 1 the new active memtable gets id 2"
+    );
     mem.apply(&[small_put(1)]).expect("apply");
     let second = mem.freeze().expect("freeze").expect("freezes");
-    assert_eq!(second.id, 2);
+    assert_eq!(
+        second.id, 2,
+        "the second freeze returns the memtable with id 2"
+    );
     let snapshot = mem.range_snapshot(&full()).expect("snapshot");
     assert_eq!(
         snapshot.iter().map(Vec::len).collect::<Vec<_>>(),
@@ -621,7 +673,12 @@ fn t3_concurrent_writers_freeze_exactly_once_per_crossing() {
         ids, expected,
         "frozen ids are 1, 2, 3, ... with no gap and no repeat"
     );
-    assert_eq!(mem.sizes().expect("sizes").1, frozen.len());
+    assert_eq!(
+        mem.sizes().expect("sizes").1,
+        frozen.len(),
+        "every memtable that froze must wait in the frozen list: {} frozen were returned",
+        frozen.len()
+    );
 }
 
 fn frozen_of(id: u64, keys: &[&str]) -> Frozen {
@@ -797,7 +854,11 @@ fn t4_table_round_trips_entries_and_tombstones() {
         "TableMeta: the file's size, the entry count, the first and the last key"
     );
     let table = Table::open(&RealFs, &path).expect("open");
-    assert_eq!(table.entries(), 300);
+    assert_eq!(
+        table.entries(),
+        300,
+        "Table::entries after open must be the 300 entries written"
+    );
     assert!(
         table.blocks().len() > 10,
         "with block_bytes = 256, 300 entries need many blocks, got {}",
@@ -878,7 +939,11 @@ fn t4_the_file_follows_the_layout() {
          followed by the CRC of its bytes"
     );
     // Block 1: the tombstone.
-    assert_eq!(u32_at(20), 6);
+    assert_eq!(
+        u32_at(20),
+        6,
+        "block 1 holds the tombstone for banana: its key length is 6"
+    );
     assert_eq!(
         u32_at(24),
         TOMBSTONE_LEN,
@@ -920,7 +985,11 @@ fn t4_no_entries_means_no_file_and_existing_files_are_refused() {
         write_table(&RealFs, &path, sample_entries(3).into_iter().map(Ok), 256).is_err(),
         "write_table must refuse an existing file (create_new)"
     );
-    assert_eq!(fs::read(&path).expect("read"), b"precious");
+    assert_eq!(
+        fs::read(&path).expect("read"),
+        b"precious",
+        "a refused write_table must leave the existing file's bytes untouched"
+    );
 }
 
 #[test]
@@ -956,7 +1025,10 @@ fn t4_range_yields_exactly_the_range() {
                     .range(range.clone())
                     .map(|r| r.expect("range"))
                     .collect();
-                assert_eq!(got, want, "range {range:?}");
+                assert_eq!(
+                    got, want,
+                    "Table::range({range:?}) must yield exactly the table's entries in that range, in key order"
+                );
             }
         }
     }
@@ -1085,7 +1157,11 @@ fn t5_lookup_asks_newest_first_and_tombstones_hide() {
         Some(Entry::Tombstone),
         "d: the active memtable's tombstone is newest"
     );
-    assert_eq!(get("e"), Some(val("active")));
+    assert_eq!(
+        get("e"),
+        Some(val("active")),
+        "e: only the active memtable holds it, with the value `active`"
+    );
     assert_eq!(get("f"), None, "f: nobody knows it");
 }
 
@@ -1354,10 +1430,14 @@ fn t6_compact_keeps_the_newest_entry_of_each_key() {
         "each key once, with the newest entry; older values are shadowed and dropped; with \
          drop_tombstones = false the tombstone stays"
     );
-    assert_eq!(meta.entries, 4);
+    assert_eq!(
+        meta.entries, 4,
+        "TableMeta::entries must count the 4 distinct keys written, not every input entry"
+    );
     assert_eq!(
         (meta.smallest.as_slice(), meta.largest.as_slice()),
-        (&b"a"[..], &b"d"[..])
+        (&b"a"[..], &b"d"[..]),
+        "TableMeta's smallest and largest keys must be the first and last keys written: a and d"
     );
 }
 
@@ -1535,7 +1615,8 @@ fn t7_manifest_store_and_load_round_trip() {
     );
     assert_eq!(
         Manifest::load(&RealFs, dir.path()).expect("load"),
-        Some(manifest.clone())
+        Some(manifest.clone()),
+        "load after store must give back the stored manifest"
     );
     let mut newer = manifest;
     newer.tables.remove(1);
@@ -1583,9 +1664,13 @@ fn t7_store_replaces_by_rename_and_ignores_a_stale_temp_file() {
     );
     assert_eq!(
         Manifest::load(&RealFs, dir.path()).expect("load"),
-        Some(next)
+        Some(next),
+        "load after the second store must give back the new manifest, not the first one or the stale temp file"
     );
-    assert!(!dir.path().join(MANIFEST_TMP).exists());
+    assert!(
+        !dir.path().join(MANIFEST_TMP).exists(),
+        "after a store over a stale MANIFEST.tmp, no MANIFEST.tmp is left: it was renamed over MANIFEST"
+    );
 }
 
 #[test]
@@ -1622,13 +1707,21 @@ fn t7_every_damaged_manifest_byte_is_detected() {
 fn t7_the_lock_is_exclusive_and_released_on_drop() {
     let dir = memory_tempdir();
     let lock = DirLock::acquire(&RealFs, dir.path()).expect("the first lock");
-    assert_eq!(lock.dir(), dir.path());
+    assert_eq!(
+        lock.dir(),
+        dir.path(),
+        "DirLock::dir must return the directory it locks"
+    );
     assert!(
         dir.path().join(engine::LOCK_FILE).exists(),
         "the lock file is dir/LOCK"
     );
     match DirLock::acquire(&RealFs, dir.path()) {
-        Err(DbError::Locked { dir: locked }) => assert_eq!(locked, dir.path()),
+        Err(DbError::Locked { dir: locked }) => assert_eq!(
+            locked,
+            dir.path(),
+            "DbError::Locked must name the locked directory"
+        ),
         other => {
             panic!("a second DirLock on a locked directory must be DbError::Locked, got {other:?}")
         }
@@ -1812,9 +1905,15 @@ fn t8_queued_writes_share_one_sync() {
         .map(|i| writer.submit(write(&format!("w{i}"))).expect("submit"))
         .collect();
     fake.with(|s| s.hold_sync = false);
-    assert!(wait_ticket(first).expect("write"));
+    assert!(
+        wait_ticket(first).expect("write"),
+        "the first write, whose sync was held, must be answered Ok(true) once the sync returns"
+    );
     for t in queued {
-        assert!(wait_ticket(t).expect("write"));
+        assert!(
+            wait_ticket(t).expect("write"),
+            "every write queued behind the held sync must be answered Ok(true)"
+        );
     }
     let events = fake.events();
     assert_eq!(
@@ -1854,9 +1953,15 @@ fn t8_a_group_applies_its_batches_in_the_order_they_were_sent() {
         })
         .collect();
     fake.with(|s| s.hold_sync = false);
-    assert!(wait_ticket(first).expect("write"));
+    assert!(
+        wait_ticket(first).expect("write"),
+        "the first write, whose sync was held, must be answered Ok(true) once the sync returns"
+    );
     for t in queued {
-        assert!(wait_ticket(t).expect("write"));
+        assert!(
+            wait_ticket(t).expect("write"),
+            "every write to `same` queued behind the held sync must be answered Ok(true)"
+        );
     }
     let value = fake.with(|s| s.values.get(&k("same")).cloned());
     assert_eq!(
@@ -1945,7 +2050,10 @@ fn t8_a_failed_sync_fails_its_group_and_everything_after() {
         .map(|k| writer.submit(write(k)).expect("submit"))
         .collect();
     fake.with(|s| s.hold_sync = false);
-    assert!(wait_ticket(first).expect("the first sync works"));
+    assert!(
+        wait_ticket(first).expect("the first sync works"),
+        "the first write's sync works, so it must be answered Ok(true)"
+    );
     for t in group {
         assert!(
             matches!(wait_ticket(t), Err(DbError::Failed(m)) if m.contains("injected sync failure")),
@@ -1990,7 +2098,10 @@ fn t8_shutdown_answers_every_queued_request_then_closes() {
     };
     writer.shutdown().expect("shutdown");
     releaser.join().expect("releaser");
-    assert!(wait_ticket(first).expect("answered"));
+    assert!(
+        wait_ticket(first).expect("answered"),
+        "shutdown must let the thread answer the write whose sync was held: Ok(true)"
+    );
     for t in queued {
         assert!(
             wait_ticket(t).expect("answered"),
