@@ -109,7 +109,11 @@ fn t1_offer_all_takes_everything_that_fits() {
         },
         "three values fit in a buffer of five: nothing is refused"
     );
-    assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![7, 8, 9]);
+    assert_eq!(
+        rx.try_iter().collect::<Vec<_>>(),
+        vec![7, 8, 9],
+        "the three accepted values must wait in the channel, in the order they were offered"
+    );
     let nothing = offer_all(&tx, Vec::<u32>::new());
     assert_eq!(
         nothing,
@@ -117,7 +121,8 @@ fn t1_offer_all_takes_everything_that_fits() {
             accepted: 0,
             refused: None,
             returned: vec![],
-        }
+        },
+        "offering no values must accept nothing and refuse nothing"
     );
 }
 
@@ -152,7 +157,11 @@ fn t1_a_rendezvous_hand_off_completes_only_when_the_consumer_takes_it() {
         send_within(consumer.sender(), 11),
         "once the consumer is back in recv, the hand-off must succeed"
     );
-    assert_eq!(gate.entered.recv_timeout(DEADLINE), Ok(11));
+    assert_eq!(
+        gate.entered.recv_timeout(DEADLINE),
+        Ok(11),
+        "consume(11) was never called: the value handed over must reach consume"
+    );
     gate.open.send(()).expect("the consumer is alive");
 
     let consumed = within(
@@ -160,7 +169,11 @@ fn t1_a_rendezvous_hand_off_completes_only_when_the_consumer_takes_it() {
         "drop the sender before you join the consumer",
         move || consumer.finish(),
     );
-    assert_eq!(consumed.expect("the consumer did not panic"), 2);
+    assert_eq!(
+        consumed.expect("the consumer did not panic"),
+        2,
+        "finish must return how many values were consumed: 10 and 11"
+    );
 }
 
 #[test]
@@ -170,7 +183,11 @@ fn t1_a_busy_consumer_leaves_room_for_exactly_capacity_values() {
         send_within(consumer.sender(), 10),
         "the consumer never took 10"
     );
-    assert_eq!(gate.entered.recv_timeout(DEADLINE), Ok(10));
+    assert_eq!(
+        gate.entered.recv_timeout(DEADLINE),
+        Ok(10),
+        "consume(10) was never called: the consumer must pass each value it receives to consume"
+    );
 
     let offer = offer_all(consumer.sender(), [11, 12, 13, 14]);
     assert_eq!(
@@ -198,7 +215,11 @@ fn t1_a_busy_consumer_leaves_room_for_exactly_capacity_values() {
         "drop the sender before you join the consumer",
         move || consumer.finish(),
     );
-    assert_eq!(consumed.expect("the consumer did not panic"), 3);
+    assert_eq!(
+        consumed.expect("the consumer did not panic"),
+        3,
+        "finish must return how many values were consumed: 10, 11 and 12"
+    );
 }
 
 #[test]
@@ -299,7 +320,11 @@ fn t2_every_stage_ends_once_its_input_is_closed() {
             ),
         }
     }
-    assert_eq!(got, vec![1, 4, 9, 16, 25]);
+    assert_eq!(
+        got,
+        vec![1, 4, 9, 16, 25],
+        "the square stage must deliver the squares of 1..=5, in order"
+    );
     assert_eq!(
         join_within("square", squarer.handle),
         5,
@@ -319,7 +344,11 @@ fn t2_an_empty_input_closes_every_channel() {
         "an empty input must still close every channel",
         || run_pipeline(Vec::new(), 0),
     );
-    assert_eq!(out.expect("no stage panicked"), Vec::<u64>::new());
+    assert_eq!(
+        out.expect("no stage panicked"),
+        Vec::<u64>::new(),
+        "run_pipeline over an empty input must return no squares"
+    );
 
     let (tx, rx) = sync_channel::<u32>(0);
     drop(tx);
@@ -329,12 +358,20 @@ fn t2_an_empty_input_closes_every_channel() {
         Err(RecvTimeoutError::Disconnected),
         "a square stage over a closed, empty input must close its output"
     );
-    assert_eq!(join_within("square", squarer.handle), 0);
+    assert_eq!(
+        join_within("square", squarer.handle),
+        0,
+        "a square stage over an empty input delivered nothing, so its handle must return 0"
+    );
 
     let (tx, rx) = sync_channel::<u64>(0);
     drop(tx);
     let collected = join_within("sink", sink(rx).expect("spawning succeeds"));
-    assert_eq!(collected, Vec::<u64>::new());
+    assert_eq!(
+        collected,
+        Vec::<u64>::new(),
+        "a sink over a closed, empty channel must collect nothing"
+    );
 }
 
 #[test]
@@ -345,7 +382,11 @@ fn t2_sink_collects_everything_in_order() {
         tx.send(value).expect("the sink is receiving");
     }
     drop(tx);
-    assert_eq!(join_within("sink", handle), vec![5, 3, 8, 1]);
+    assert_eq!(
+        join_within("sink", handle),
+        vec![5, 3, 8, 1],
+        "the sink must collect every value sent, in the order sent"
+    );
 }
 
 #[test]
@@ -384,7 +425,11 @@ fn t2_stages_stop_when_downstream_hangs_up() {
                 .expect("the square stage produced a value")
         })
         .collect();
-    assert_eq!(first, vec![0, 1, 4]);
+    assert_eq!(
+        first,
+        vec![0, 1, 4],
+        "the square stage must deliver the squares of 0, 1, 2 first"
+    );
     drop(squarer.output);
 
     assert_eq!(
@@ -539,7 +584,11 @@ fn t3_zero_workers_is_a_typed_error_and_zero_jobs_is_empty() {
         "with no jobs, the jobs channel must still close",
         move || fan_out_fan_in(Vec::<u32>::new(), config, |x| x),
     );
-    assert_eq!(results.expect("no worker panicked"), vec![]);
+    assert_eq!(
+        results.expect("no worker panicked"),
+        vec![],
+        "fan_out_fan_in with no jobs must return no results"
+    );
 }
 
 #[test]
@@ -580,12 +629,14 @@ fn t4_the_channel_with_a_value_wins() {
     left_tx.send(1).expect("open");
     assert_eq!(
         select_with_timeout(&left, &right, DEADLINE),
-        Selected::Left(1)
+        Selected::Left(1),
+        "only the left channel holds a value (1): select_with_timeout must return Left(1)"
     );
     right_tx.send("r").expect("open");
     assert_eq!(
         select_with_timeout(&left, &right, DEADLINE),
-        Selected::Right("r")
+        Selected::Right("r"),
+        "only the right channel holds a value (\"r\"): select_with_timeout must return Right(\"r\")"
     );
 }
 
@@ -620,7 +671,8 @@ fn t4_neither_channel_sends_so_the_timeout_fires() {
     right_tx.send("after").expect("still open");
     assert_eq!(
         select_with_timeout(&left, &right, DEADLINE),
-        Selected::Right("after")
+        Selected::Right("after"),
+        "the earlier timeout must not consume or close anything: the value sent afterwards must arrive as Right(\"after\")"
     );
     drop(left_tx);
 }
@@ -643,8 +695,15 @@ fn t4_a_value_sent_later_by_another_thread_wins_over_a_long_timeout() {
          the left one: wait on both at once with select!",
         move || select_with_timeout(&left, &right, DEADLINE * 10),
     );
-    assert!(sender.join().expect("the sender thread does not panic"));
-    assert_eq!(seen, Selected::Right("late"));
+    assert!(
+        sender.join().expect("the sender thread does not panic"),
+        "the sender's value `late` was never taken within the deadline: select_with_timeout must receive it"
+    );
+    assert_eq!(
+        seen,
+        Selected::Right("late"),
+        "a value sent later on the right channel must win over the long timeout: expected Right(\"late\")"
+    );
 }
 
 #[test]
@@ -670,11 +729,13 @@ fn t4_a_disconnected_channel_is_reported_as_closed() {
     drop(right_tx);
     assert_eq!(
         select_with_timeout(&left, &right, DEADLINE),
-        Selected::Right("last words")
+        Selected::Right("last words"),
+        "a closed channel still yields its buffered values first: expected Right(\"last words\")"
     );
     assert_eq!(
         select_with_timeout(&left, &right, DEADLINE),
-        Selected::RightClosed
+        Selected::RightClosed,
+        "once its buffer is empty, the closed right channel must be reported as RightClosed"
     );
     drop(left_tx);
 }
@@ -698,7 +759,11 @@ fn t4_merge_collects_both_sides_until_both_close() {
     let (lefts, rights) = split(&merged.values);
     assert_eq!(lefts, vec![1, 2, 3], "every left value, in order");
     assert_eq!(rights, vec!["a", "b"], "every right value, in order");
-    assert_eq!(merged.end, MergeEnd::BothClosed);
+    assert_eq!(
+        merged.end,
+        MergeEnd::BothClosed,
+        "both channels were closed and drained, so the merge must end with BothClosed"
+    );
 }
 
 #[test]
@@ -725,13 +790,20 @@ fn t4_merge_keeps_receiving_after_one_side_closes() {
         "the merge stopped receiving from the right channel while it was still open"
     );
     let (lefts, rights) = split(&merged.values);
-    assert!(lefts.is_empty());
+    assert!(
+        lefts.is_empty(),
+        "the left channel was closed before anything was sent, yet the merge got left values {lefts:?}"
+    );
     assert_eq!(
         rights,
         vec!["one", "two", "three", "four", "five"],
         "the left channel closing must not end the merge"
     );
-    assert_eq!(merged.end, MergeEnd::BothClosed);
+    assert_eq!(
+        merged.end,
+        MergeEnd::BothClosed,
+        "both channels were closed in the end, so the merge must end with BothClosed"
+    );
 }
 
 #[test]
@@ -764,8 +836,16 @@ fn t4_merge_stops_when_the_open_side_goes_quiet() {
     let quiet = within("merge_until_idle", "", move || {
         merge_until_idle(left, right, SHORT)
     });
-    assert_eq!(quiet.values, vec![]);
-    assert_eq!(quiet.end, MergeEnd::Idle);
+    assert_eq!(
+        quiet.values,
+        vec![],
+        "both channels stayed silent, so the merge must collect nothing"
+    );
+    assert_eq!(
+        quiet.end,
+        MergeEnd::Idle,
+        "both senders are alive and silent: the merge must end by going idle"
+    );
 }
 
 #[test]
@@ -803,7 +883,11 @@ fn t4_the_idle_timer_restarts_after_every_value() {
          after every value, not run from the start of the merge",
         merged.values.len()
     );
-    assert_eq!(merged.end, MergeEnd::Idle);
+    assert_eq!(
+        merged.end,
+        MergeEnd::Idle,
+        "the sender stayed alive after its last value, so the merge must end by going idle"
+    );
 }
 
 // ---------------------------------------------------------------- task 5
@@ -888,7 +972,8 @@ fn t5_a_source_that_runs_dry_finishes_without_a_stop() {
                 generated: 20,
                 squared: 20
             },
-        }
+        },
+        "a source that runs dry after 20 values, with no stop, must give all 20 squares and count 20 generated and 20 squared"
     );
 }
 
@@ -906,7 +991,11 @@ fn t5_stop_wakes_stages_blocked_on_a_full_output() {
                 .expect("the pipeline produced a value")
         })
         .collect();
-    assert_eq!(first, vec![0, 1, 4]);
+    assert_eq!(
+        first,
+        vec![0, 1, 4],
+        "the pipeline must deliver the squares of 0, 1, 2 first"
+    );
     assert!(
         wait_until(|| output.is_full()),
         "the output channel never filled up"
@@ -994,7 +1083,8 @@ fn t5_a_pipeline_stopped_before_it_starts_never_calls_the_source() {
         Partial {
             output: vec![],
             counts: StageCounts::default()
-        }
+        },
+        "a pipeline stopped before it starts must output nothing and count nothing"
     );
 
     let (stop, token) = stop_pair();
@@ -1003,7 +1093,11 @@ fn t5_a_pipeline_stopped_before_it_starts_never_calls_the_source() {
     let pipeline = start_cancellable(source, 0, token).expect("spawning succeeds");
     let output = pipeline.output.clone();
     let counts = within("Cancellable::join", "", move || pipeline.join());
-    assert_eq!(counts.expect("no stage panicked"), StageCounts::default());
+    assert_eq!(
+        counts.expect("no stage panicked"),
+        StageCounts::default(),
+        "a pipeline stopped before it starts must count nothing generated and nothing squared"
+    );
     assert_eq!(
         output.recv_timeout(DEADLINE),
         Err(cb::RecvTimeoutError::Disconnected),
