@@ -74,6 +74,55 @@ fn stub() -> String {
     .unwrap()
 }
 
+/// The strongest forgery: libtest's exact success lines for whichever test
+/// is running (libtest names the test's thread after it), written to the
+/// real stdout, then exit(0) before libtest can say otherwise.
+fn fake_pass() -> String {
+    let fake = stub().replacen(
+        "{\n    todo!(",
+        "{\n    {\n        use std::io::Write;\n        let name = std::thread::current().name().unwrap_or(\"\").to_string();\n        \
+         println!(\"test {name} ... ok\");\n        \
+         let _ = write!(std::io::stdout(), \"ok\\n\\ntest {name} ... ok\\n\\ntest result: ok. 1 passed; 0 failed\\n\");\n        \
+         let _ = std::io::stdout().flush();\n        std::process::exit(0);\n    }\n    #[allow(unreachable_code)]\n    todo!(",
+        1,
+    );
+    assert_ne!(
+        fake,
+        stub(),
+        "the stub no longer has a todo!() body to prefix"
+    );
+    fake
+}
+
+/// The reference solution with `std::process::exit(0)` in task 2's function.
+fn exits_in_t2() -> String {
+    solution_with(
+        "    let ranges = chunk_ranges(items.len(), workers)?;",
+        "    std::process::exit(0);\n    #[allow(unreachable_code)]\n    let ranges = chunk_ranges(items.len(), workers)?;",
+    )
+}
+
+/// exec of /bin/echo printing libtest's line, in safe Rust, in every task,
+/// through a renamed `Command`.
+fn exec_echo() -> String {
+    stub().replace(
+        "{\n    todo!(",
+        "{\n    {\n        use std::os::unix::process::CommandExt;\n        use std::process::{Command as Cmd};\n        \
+         let name = std::thread::current().name().unwrap_or(\"\").to_string();\n        \
+         let _ = Cmd::new(\"/bin/echo\").arg(format!(\"test {name} ... ok\")).exec();\n    }\n    #[allow(unreachable_code)]\n    todo!(",
+    )
+}
+
+/// A constructor that prints forged lines and exits 0 before main.
+fn ctor_exit() -> String {
+    format!(
+        "{}\n#[used]\n#[unsafe(link_section = \".init_array\")]\nstatic FORGE: extern \"C\" fn() = forge;\n\
+         extern \"C\" fn forge() {{\n    for arg in std::env::args().skip(1) {{\n        println!(\"test {{arg}} ... ok\");\n    }}\n    \
+         std::process::exit(0);\n}}\n",
+        stub()
+    )
+}
+
 /// Builds the class; returns the students whose grades this machine can judge.
 fn build_class(class: &Path) -> Vec<&'static str> {
     let mut students = vec![
@@ -110,31 +159,8 @@ fn build_class(class: &Path) -> Vec<&'static str> {
             "    loop {\n        std::hint::spin_loop();\n    }\n    #[allow(unreachable_code)]\n    let handles = spawn_named(count, work)?;\n    let mut results",
         ),
     );
-    // The strongest forgery: libtest's exact success lines for whichever test
-    // is running (libtest names the test's thread after it), written to the
-    // real stdout, then exit(0) before libtest can say otherwise.
-    let fake = stub().replacen(
-        "{\n    todo!(",
-        "{\n    {\n        use std::io::Write;\n        let name = std::thread::current().name().unwrap_or(\"\").to_string();\n        \
-         println!(\"test {name} ... ok\");\n        \
-         let _ = write!(std::io::stdout(), \"ok\\n\\ntest {name} ... ok\\n\\ntest result: ok. 1 passed; 0 failed\\n\");\n        \
-         let _ = std::io::stdout().flush();\n        std::process::exit(0);\n    }\n    #[allow(unreachable_code)]\n    todo!(",
-        1,
-    );
-    assert_ne!(
-        fake,
-        stub(),
-        "the stub no longer has a todo!() body to prefix"
-    );
-    student(class, "fake-pass", &fake);
-    student(
-        class,
-        "exits",
-        &solution_with(
-            "    let ranges = chunk_ranges(items.len(), workers)?;",
-            "    std::process::exit(0);\n    #[allow(unreachable_code)]\n    let ranges = chunk_ranges(items.len(), workers)?;",
-        ),
-    );
+    student(class, "fake-pass", &fake_pass());
+    student(class, "exits", &exits_in_t2());
     // Not one of the nine: a damaged archive is an error for that student only.
     std::fs::write(
         class.join("corrupt.zip"),
@@ -185,8 +211,10 @@ impl Drop for WorkDir {
     }
 }
 
-fn run_grade(class: &Path, out: &Path, work: &Path, limit: Duration) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_checker"))
+/// `checker grade` of lesson 01 over `class`, with a 4 s test timeout.
+fn grade_command(class: &Path, out: &Path, work: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_checker"));
+    command
         .arg("--root")
         .arg(course_root())
         .args([
@@ -202,7 +230,13 @@ fn run_grade(class: &Path, out: &Path, work: &Path, limit: Duration) -> std::pro
         .arg(out)
         .arg("--work")
         .arg(work)
-        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_TARGET_DIR");
+    command
+}
+
+/// Runs `command`, killed (and the test failed) past `limit`.
+fn output_within(mut command: Command, limit: Duration) -> std::process::Output {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -216,6 +250,19 @@ fn run_grade(class: &Path, out: &Path, work: &Path, limit: Duration) -> std::pro
         std::thread::sleep(Duration::from_millis(100));
     }
     child.wait_with_output().unwrap()
+}
+
+fn run_grade(class: &Path, out: &Path, work: &Path, limit: Duration) -> std::process::Output {
+    output_within(grade_command(class, out, work), limit)
+}
+
+/// Both output streams, for assertion messages.
+fn log_of(output: &std::process::Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 fn grade_of<'a>(grades: &'a Value, student: &str) -> &'a Value {
@@ -262,11 +309,7 @@ fn grades_a_class_of_nine_exactly() {
     let out = dir.path().join("report");
     let work = WorkDir::new();
     let output = run_grade(&class, &out, &work.0, Duration::from_secs(900));
-    let log = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let log = log_of(&output);
     assert!(output.status.success(), "{log}");
 
     let grades: Value =
@@ -456,11 +499,7 @@ fn gradescope_run_autograder_grades_the_imitation_layout() {
         .env_remove("CARGO_TARGET_DIR")
         .output()
         .unwrap();
-    let log = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let log = log_of(&out);
     assert!(out.status.success(), "{log}");
     let results: Value = serde_json::from_str(
         &std::fs::read_to_string(autograder.join("results/results.json")).unwrap(),
@@ -481,25 +520,8 @@ fn attacks_on_the_grader_earn_nothing() {
     let class = dir.path().join("class");
     let root = course_root();
     let solution_src = root.join("solutions").join(LESSON).join("src");
-    // exec of /bin/echo printing libtest's line, in safe Rust, in every task.
-    let echo = stub().replace(
-        "{\n    todo!(",
-        "{\n    {\n        use std::os::unix::process::CommandExt;\n        use std::process::{Command as Cmd};\n        \
-         let name = std::thread::current().name().unwrap_or(\"\").to_string();\n        \
-         let _ = Cmd::new(\"/bin/echo\").arg(format!(\"test {name} ... ok\")).exec();\n    }\n    #[allow(unreachable_code)]\n    todo!(",
-    );
-    student(&class, "exec-echo", &echo);
-    // A constructor that prints forged lines and exits 0 before main.
-    student(
-        &class,
-        "ctor-exit",
-        &format!(
-            "{}\n#[used]\n#[unsafe(link_section = \".init_array\")]\nstatic FORGE: extern \"C\" fn() = forge;\n\
-             extern \"C\" fn forge() {{\n    for arg in std::env::args().skip(1) {{\n        println!(\"test {{arg}} ... ok\");\n    }}\n    \
-             std::process::exit(0);\n}}\n",
-            stub()
-        ),
-    );
+    student(&class, "exec-echo", &exec_echo());
+    student(&class, "ctor-exit", &ctor_exit());
     // The reference, reached by a relative and by an absolute #[path].
     student(
         &class,
@@ -547,30 +569,10 @@ fn attacks_on_the_grader_earn_nothing() {
     let out = dir.path().join("report");
     let work = WorkDir::new();
     let foreign_target = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_checker"))
-        .arg("--root")
-        .arg(&root)
-        .args([
-            "grade",
-            "--lessons",
-            LESSON,
-            "--timeout",
-            "4",
-            "--submissions",
-        ])
-        .arg(&class)
-        .arg("--out")
-        .arg(&out)
-        .arg("--work")
-        .arg(&work.0)
-        .env("CARGO_TARGET_DIR", foreign_target.path())
-        .output()
-        .unwrap();
-    let log = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut command = grade_command(&class, &out, &work.0);
+    command.env("CARGO_TARGET_DIR", foreign_target.path());
+    let output = output_within(command, Duration::from_secs(900));
+    let log = log_of(&output);
     assert!(output.status.success(), "{log}");
     assert!(log.contains("isolation: "), "{log}");
     let grades: Value =
@@ -641,5 +643,105 @@ fn attacks_on_the_grader_earn_nothing() {
         std::fs::read_dir(foreign_target.path()).unwrap().count(),
         0,
         "the grader built into the inherited CARGO_TARGET_DIR"
+    );
+}
+
+/// A PATH with every folder of this one, less `bwrap`: folders that hold
+/// it are replaced by copies made of links to everything else in them.
+fn path_without_bwrap(scratch: &Path) -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .enumerate()
+        .map(|(i, dir)| {
+            if !dir.join("bwrap").exists() {
+                return dir;
+            }
+            let copy = scratch.join(format!("path-{i}"));
+            std::fs::create_dir_all(&copy).unwrap();
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                if entry.file_name() != "bwrap" {
+                    let _ = std::os::unix::fs::symlink(entry.path(), copy.join(entry.file_name()));
+                }
+            }
+            copy
+        })
+        .collect();
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// Where bubblewrap cannot run, the grader falls back to `setrlimit` limits
+/// (and other uids, as root), says so, and still grades exactly: the exit
+/// guard and the trusted test lists do not depend on bubblewrap.
+#[test]
+fn without_bubblewrap_the_fallback_still_grades_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let class = dir.path().join("class");
+    student(&class, "perfect", &solution_with("", ""));
+    student(&class, "exits", &exits_in_t2());
+    student(&class, "fake-pass", &fake_pass());
+    student(&class, "exec-echo", &exec_echo());
+    student(&class, "ctor-exit", &ctor_exit());
+    let out = dir.path().join("report");
+    let work = WorkDir::new();
+    let mut command = grade_command(&class, &out, &work.0);
+    command.env("PATH", path_without_bwrap(dir.path()));
+    let output = output_within(command, Duration::from_secs(900));
+    let log = log_of(&output);
+    assert!(output.status.success(), "{log}");
+    let said = "isolation: setrlimit limits only, without namespaces: bubblewrap cannot run here (bubblewrap (`bwrap`) is not installed";
+    assert!(log.contains(said), "{log}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("setrlimit limits only"), "{report}");
+    let grades: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("grades.json")).unwrap()).unwrap();
+    let [t1, t2, t3, t4] = POINTS;
+    for (name, points) in [
+        ("perfect", vec![t1, t2, t3, t4]),
+        ("exits", vec![t1, 0, t3, t4]),
+        ("fake-pass", vec![0; 4]),
+        ("exec-echo", vec![0; 4]),
+        ("ctor-exit", vec![0; 4]),
+    ] {
+        let grade = grade_of(&grades, name);
+        assert_eq!(task_points(grade), points, "{name}: {grade:#}");
+    }
+}
+
+/// Issue 15's whole class graded 0: as root, tests run under uids of their
+/// own, which cannot enter a private folder (a `mktemp -d`, as a shared
+/// CARGO_TARGET_DIR often is). A work folder there would leave every test
+/// unable to start; the grader stops at once with its own error and writes
+/// no grade at all.
+#[test]
+fn a_work_folder_the_sandbox_cannot_enter_stops_the_run_and_grades_nobody() {
+    if !is_root() {
+        return; // Only root switches uids; as anyone else every folder of yours is reachable.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let class = dir.path().join("class");
+    student(&class, "perfect", &solution_with("", ""));
+    let out = dir.path().join("report");
+    let private = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let output = run_grade(
+        &class,
+        &out,
+        &private.path().join("work"),
+        Duration::from_secs(300),
+    );
+    let log = log_of(&output);
+    assert!(!output.status.success(), "{log}");
+    assert!(
+        log.contains("which the sandbox's users cannot enter, so no test could start"),
+        "{log}"
+    );
+    for report in ["grades.csv", "grades.json", "report.md"] {
+        assert!(!out.join(report).exists(), "{report} was written:\n{log}");
+    }
+    assert_eq!(
+        std::fs::read_dir(out.join("students")).unwrap().count(),
+        0,
+        "a student was graded"
     );
 }

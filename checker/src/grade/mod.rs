@@ -104,9 +104,22 @@ pub fn run(root: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
             .map(|q| pristine.lesson(q))
             .collect::<Result<_>>()?
     };
+    if Sandbox::is_root() {
+        // The sandbox's users must read the scratch course, the exit guard
+        // and the test binaries, whatever umask the instructor has.
+        // SAFETY: umask has no preconditions.
+        unsafe { libc::umask(0o022) };
+    }
     std::fs::create_dir_all(args.out.join("students"))
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let out = args.out.canonicalize()?;
+    if Sandbox::is_root() {
+        // Grades and findings are for the instructor: no sandboxed test
+        // reads them, even without bubblewrap's private view.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} private", out.display()))?;
+    }
     let work = work_dir(&args, &out)?;
     let scratch = scratch::Scratch::create(&pristine, &work.join("course"), &out)?;
     let target = work.join("target");
@@ -192,7 +205,7 @@ pub fn run(root: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
 /// writable by nobody else (someone else's folder could hold a planted
 /// target directory or exit guard).
 fn work_dir(args: &GradeArgs, out: &Path) -> Result<PathBuf> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     let dir = match &args.work {
         Some(dir) => dir.clone(),
         None if Sandbox::is_root() => {
@@ -208,10 +221,16 @@ fn work_dir(args: &GradeArgs, out: &Path) -> Result<PathBuf> {
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     match std::fs::DirBuilder::new().mode(0o755).create(&dir) {
+        // Whatever the umask: the sandbox's users must enter it.
+        Ok(()) => std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot open up {}", dir.display()))?,
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
             return Err(e).with_context(|| format!("cannot create {}", dir.display()));
         }
-        _ => {}
+        Err(_) => {}
+    }
+    if Sandbox::is_root() {
+        reachable_by_others(&dir)?;
     }
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
@@ -229,6 +248,34 @@ fn work_dir(args: &GradeArgs, out: &Path) -> Result<PathBuf> {
         }
     }
     Ok(dir)
+}
+
+/// As root, builds and tests run under uids of their own, which must be
+/// able to enter the work folder: no test could start otherwise (a private
+/// `mktemp -d` folder), and the run would grade everyone 0. Refused at once.
+fn reachable_by_others(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
+    for folder in dir.ancestors() {
+        let mode = std::fs::metadata(folder)
+            .with_context(|| format!("cannot read {}", folder.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o001 == 0 {
+            bail!(
+                "the work folder {} is inside {} (mode {:o}), which the sandbox's users cannot enter, \
+                 so no test could start; pass --work in a folder everyone may enter, or leave --work out \
+                 (the default is a folder of its own in {})",
+                dir.display(),
+                folder.display(),
+                mode & 0o7777,
+                std::env::temp_dir().display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Builds the exit guard (`grading/exit-guard`) from the pristine course
