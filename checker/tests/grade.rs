@@ -123,6 +123,69 @@ fn ctor_exit() -> String {
     )
 }
 
+/// The attack test's limit on one build (the grader's default is 600 s):
+/// room for the first build, with its dependencies, on a busy machine.
+const BUILD_LIMIT: Duration = Duration::from_secs(45);
+
+/// Whether the grader caps a test's memory here: as root, with cgroup v1's
+/// `memory` and `pids` controllers (see `checker/src/sandbox/cgroup.rs`).
+fn cgroup_caps_here() -> bool {
+    is_root()
+        && ["memory", "pids"].iter().all(|c| {
+            Path::new("/sys/fs/cgroup")
+                .join(c)
+                .join("cgroup.procs")
+                .is_file()
+        })
+}
+
+/// Task 2's `chunk_ranges(_, 0)` starts four children of the test, each of
+/// which touches 1.5 GiB and holds it (6 GiB together, over a per-test cap
+/// of 4 GiB), and fails with how many held their share at once, and how
+/// many ever did.
+fn memory_together() -> String {
+    solution_with(
+        "    if workers == 0 {\n        return Err(ThreadsError::NoWorkers);",
+        "    if workers == 0 {\n        \
+         const SHARE: usize = 1536 << 20;\n        \
+         let flag = |pid: u32| std::env::temp_dir().join(format!(\"holding-{pid}\"));\n        \
+         if std::env::var_os(\"HOG\").is_some() {\n            \
+         let mut memory = vec![0u8; SHARE];\n            \
+         for i in (0..SHARE).step_by(4096) {\n                memory[i] = 1;\n            }\n            \
+         std::hint::black_box(&memory);\n            \
+         let _ = std::fs::write(flag(std::process::id()), \"\");\n            \
+         std::thread::sleep(std::time::Duration::from_secs(60));\n        }\n        \
+         let name = std::thread::current().name().unwrap_or(\"\").to_string();\n        \
+         let me = std::env::current_exe().unwrap();\n        \
+         let mut children: Vec<std::process::Child> = (0..4)\n            \
+         .filter_map(|_| {\n                \
+         std::process::Command::new(&me)\n                    \
+         .args([\"--exact\", &name, \"--test-threads\", \"1\"])\n                    \
+         .env(\"HOG\", \"1\")\n                    \
+         .stdout(std::process::Stdio::null())\n                    \
+         .stderr(std::process::Stdio::null())\n                    \
+         .spawn()\n                    \
+         .ok()\n            })\n            \
+         .collect();\n        \
+         let started = std::time::Instant::now();\n        \
+         let mut together = 0;\n        \
+         while started.elapsed() < std::time::Duration::from_secs(8) {\n            \
+         let mut settled = 0;\n            \
+         together = 0;\n            \
+         for child in &mut children {\n                \
+         let alive = matches!(child.try_wait(), Ok(None));\n                \
+         let holding = flag(child.id()).exists();\n                \
+         together += usize::from(alive && holding);\n                \
+         settled += usize::from(!alive || holding);\n            }\n            \
+         if settled == children.len() {\n                break;\n            }\n            \
+         std::thread::sleep(std::time::Duration::from_millis(50));\n        }\n        \
+         let ever = children.iter().filter(|c| flag(c.id()).exists()).count();\n        \
+         for child in &mut children {\n            let _ = child.kill();\n            let _ = child.wait();\n        }\n        \
+         panic!(\"children holding {} MiB each at once: {together} of {}; {ever} held it at some time\", SHARE >> 20, children.len());\n    }\n    \
+         if workers == 0 {\n        return Err(ThreadsError::NoWorkers);",
+    )
+}
+
 /// Builds the class; returns the students whose grades this machine can judge.
 fn build_class(class: &Path) -> Vec<&'static str> {
     let mut students = vec![
@@ -213,18 +276,17 @@ impl Drop for WorkDir {
 
 /// `checker grade` of lesson 01 over `class`, with a 4 s test timeout.
 fn grade_command(class: &Path, out: &Path, work: &Path) -> Command {
+    grade_command_with_timeout(class, out, work, 4)
+}
+
+fn grade_command_with_timeout(class: &Path, out: &Path, work: &Path, secs: u32) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_checker"));
     command
         .arg("--root")
         .arg(course_root())
-        .args([
-            "grade",
-            "--lessons",
-            LESSON,
-            "--timeout",
-            "4",
-            "--submissions",
-        ])
+        .args(["grade", "--lessons", LESSON, "--timeout"])
+        .arg(secs.to_string())
+        .arg("--submissions")
         .arg(class)
         .arg("--out")
         .arg(out)
@@ -565,14 +627,33 @@ fn attacks_on_the_grader_earn_nothing() {
         "mallory\n| exec-echo | 01-threads | edited test | forged |",
         &stub(),
     );
+    // A build that never ends: a const-eval loop, its lint allowed.
+    student(
+        &class,
+        "const-eval",
+        &format!(
+            "{}\n#[allow(long_running_const_eval)]\npub static SPIN: u64 = {{\n    let mut i = 0u64;\n    \
+             while i < u64::MAX {{\n        i += 1;\n    }}\n    i\n}};\n",
+            solution_with("", "")
+        ),
+    );
+    let memory_capped = cgroup_caps_here();
+    if memory_capped {
+        student(&class, "memory-together", &memory_together());
+    }
 
     let out = dir.path().join("report");
     let work = WorkDir::new();
     let foreign_target = tempfile::tempdir().unwrap();
-    let mut command = grade_command(&class, &out, &work.0);
-    command.env("CARGO_TARGET_DIR", foreign_target.path());
+    // 10 s per test: room for memory-together's children to fill their shares.
+    let mut command = grade_command_with_timeout(&class, &out, &work.0, 10);
+    command
+        .args(["--build-timeout", &BUILD_LIMIT.as_secs().to_string()])
+        .env("CARGO_TARGET_DIR", foreign_target.path());
     let output = output_within(command, Duration::from_secs(900));
     let log = log_of(&output);
+    // Shown with --nocapture: each student's time.
+    println!("{log}");
     assert!(output.status.success(), "{log}");
     assert!(log.contains("isolation: "), "{log}");
     let grades: Value =
@@ -624,6 +705,29 @@ fn attacks_on_the_grader_earn_nothing() {
         0,
         &["include!", "x.txt calls std::process::exit"],
     );
+    expect("const-eval", 0, &[]);
+    let stopped = grade_of(&grades, "const-eval")["lessons"][0]["compile_error"].to_string();
+    assert!(stopped.contains("limit"), "{stopped}");
+    if memory_capped {
+        assert!(log.contains("cgroup caps per test"), "{log}");
+        let [t1, _, t3, t4] = POINTS;
+        expect("memory-together", t1 + t3 + t4, &["starts processes"]);
+        let failure = grade_of(&grades, "memory-together")["lessons"][0]["tasks"][1]["failure"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let count_after = |words: &str| -> u32 {
+            failure
+                .split_once(words)
+                .and_then(|(_, rest)| rest.split(' ').next()?.parse().ok())
+                .unwrap_or_else(|| panic!("no count after {words:?} in {failure:?}"))
+        };
+        let (together, ever) = (count_after("at once: "), count_after("; "));
+        println!("memory-together, task 2: {failure}");
+        // 4 GiB per test: at most two of the 1.5 GiB children at a time,
+        // though each could hold its share (the children did run).
+        assert!(together <= 2 && ever >= 1, "{failure}");
+    }
     let shadow = serde_json::to_string(&grades).unwrap();
     assert!(
         !shadow.contains("root:"),

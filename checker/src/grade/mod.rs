@@ -488,9 +488,22 @@ fn grade_lesson(
         // Build first, timed on its own: the report compares build costs.
         let plan = exercise_plan(ws, lesson, stage, opts);
         let started = Instant::now();
-        plan.prepare()?;
+        let prepared = plan.prepare()?;
         build += started.elapsed();
-        let run = grading::run_stage(ws, lesson, &lesson.exercise, stage, opts)?;
+        let run = match prepared {
+            // A failed build is not cached: building again would double its
+            // cost (a build stopped at its time limit, twice).
+            Prepared::CompileError(errors) => StageRun {
+                lesson: lesson.id.clone(),
+                package: lesson.exercise.clone(),
+                stage,
+                compile_errors: errors,
+                tasks: Vec::new(),
+                ungraded: Vec::new(),
+                skipped: None,
+            },
+            _ => grading::run_stage(ws, lesson, &lesson.exercise, stage, opts)?,
+        };
         stages.insert(stage, stage_word(&run).to_string());
         runs.push(run);
     }
