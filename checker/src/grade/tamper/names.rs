@@ -5,10 +5,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use syn::ext::IdentExt;
 use syn::visit::Visit;
 
 /// A path as its segments (`std::process::exit` → `["std", "process", "exit"]`).
 pub type Segments = Vec<String>;
+
+/// An identifier as the compiler reads it: `r#exit` is `exit`.
+pub fn word(ident: &syn::Ident) -> String {
+    ident.unraw().to_string()
+}
 
 /// Every alias a submission defines, across its files.
 #[derive(Debug, Default)]
@@ -70,7 +76,7 @@ pub fn use_leaves(tree: &syn::UseTree) -> Vec<(Option<String>, Segments)> {
     fn walk(tree: &syn::UseTree, prefix: &mut Segments, out: &mut Vec<(Option<String>, Segments)>) {
         match tree {
             syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
+                prefix.push(word(&p.ident));
                 walk(&p.tree, prefix, out);
                 prefix.pop();
             }
@@ -92,12 +98,12 @@ pub fn use_leaves(tree: &syn::UseTree) -> Vec<(Option<String>, Segments)> {
     ) -> (Option<String>, Segments) {
         let mut path = prefix.clone();
         if ident != "self" || path.is_empty() {
-            path.push(ident.to_string());
+            path.push(word(ident));
         }
         let name = if bound == "self" {
             path.last().cloned().unwrap_or_default()
         } else {
-            bound.to_string()
+            word(bound)
         };
         (Some(name), path)
     }
@@ -124,8 +130,7 @@ impl Visit<'_> for Collector<'_> {
 
     fn visit_item_extern_crate(&mut self, item: &syn::ItemExternCrate) {
         if let Some((_, rename)) = &item.rename {
-            self.0
-                .bind(rename.to_string(), vec![item.ident.to_string()]);
+            self.0.bind(word(rename), vec![word(&item.ident)]);
         }
     }
 }

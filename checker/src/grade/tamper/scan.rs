@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
 
-use super::names::{Aliases, Segments, use_leaves};
+use super::names::{Aliases, Segments, use_leaves, word};
 
 /// One kind of suspicious code, counted per file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -220,7 +220,7 @@ impl<'a> Scanner<'a> {
             .path()
             .segments
             .last()
-            .map(|s| s.ident.to_string())
+            .map(|s| word(&s.ident))
             .unwrap_or_default();
         match name.as_str() {
             "doc" => return,
@@ -306,7 +306,7 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 TokenTree::Punct(p) if p.as_char() == '.' => {
-                    if matches!(tokens.get(i + 1), Some(TokenTree::Ident(m)) if m == "exec")
+                    if matches!(tokens.get(i + 1), Some(TokenTree::Ident(m)) if word(m) == "exec")
                         && matches!(tokens.get(i + 2), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
                     {
                         self.add(Kind::Exec);
@@ -362,7 +362,7 @@ fn read_path(tokens: &[TokenTree], start: usize) -> Option<(Segments, usize)> {
     loop {
         match tokens.get(i) {
             Some(TokenTree::Ident(ident)) => {
-                segments.push(ident.to_string());
+                segments.push(word(ident));
                 i += 1;
             }
             Some(TokenTree::Punct(p)) if p.as_char() == '$' => match tokens.get(i + 1) {
@@ -386,7 +386,7 @@ fn read_path(tokens: &[TokenTree], start: usize) -> Option<(Segments, usize)> {
 /// Whether `test` occurs as a word in the tokens (a `cfg` predicate).
 fn mentions_test(stream: &TokenStream) -> bool {
     stream.clone().into_iter().any(|t| match t {
-        TokenTree::Ident(ident) => ident == "test",
+        TokenTree::Ident(ident) => word(&ident) == "test",
         TokenTree::Group(g) => mentions_test(&g.stream()),
         _ => false,
     })
@@ -423,7 +423,7 @@ fn string_literals(stream: &TokenStream) -> Vec<String> {
 }
 
 fn segments(path: &syn::Path) -> Segments {
-    path.segments.iter().map(|s| s.ident.to_string()).collect()
+    path.segments.iter().map(|s| word(&s.ident)).collect()
 }
 
 /// Visitor methods that read syntax `syn` keeps as raw tokens (`Verbatim`)
@@ -493,7 +493,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        if call.method == "exec" {
+        if word(&call.method) == "exec" {
             self.add(Kind::Exec);
         }
         visit::visit_expr_method_call(self, call);
@@ -579,6 +579,8 @@ mod tests {
                 "mod m { pub use std::process as p; } fn f() { crate::m::p::exit(0) }",
                 &[(Exit, 1)],
             ),
+            ("fn f() { std::process::r#exit(0) }", &[(Exit, 1)]),
+            ("fn f() { m!(std::r#process::exit(0)) }", &[(Exit, 1)]),
             ("fn exit() {} fn f() { exit() }", &[]),
         ]);
     }
@@ -599,7 +601,10 @@ mod tests {
                 "type C = std::process::Command; fn f() { C::new(\"sh\"); }",
                 &[(Command, 1)],
             ),
-            ("fn f(c: &mut Thing) { c.exec(); }", &[(Exec, 1)]),
+            (
+                "fn f(c: &mut Thing) { c.exec(); c.r#exec(); }",
+                &[(Exec, 2)],
+            ),
             (
                 "use std::os::unix::process::CommandExt as X; fn f(c: &mut T) { X::exec(c); }",
                 &[(Exec, 2)],
