@@ -112,7 +112,8 @@ pub fn inspect(lesson: &str, pristine: &Path, student: &Path, reference: &Path) 
     findings
 }
 
-/// Relative paths of the regular files under `dir`, skipping `target` and hidden entries.
+/// Relative paths of the regular files under `dir`, skipping `target` and
+/// hidden entries outside `src/`.
 fn files(dir: &Path) -> BTreeSet<PathBuf> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -120,7 +121,11 @@ fn files(dir: &Path) -> BTreeSet<PathBuf> {
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') || name == "target" {
+            // Build output and hidden folders of the lesson itself are not
+            // the student's work; anything under src/ is compiled, hidden
+            // or not, so it is read.
+            let skipped = name.to_string_lossy().starts_with('.') || name == "target";
+            if skipped && !dir.starts_with(root.join("src")) {
                 continue;
             }
             let path = entry.path();
@@ -319,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn comments_do_not_count_renames_do_and_an_unparsable_file_is_a_finding() {
+    fn comments_do_not_count_renames_and_hidden_files_do_and_an_unparsable_file_is_a_finding() {
         let dir = tempfile::tempdir().unwrap();
         lesson(&dir.path().join("ours"), &[("src/lib.rs", "pub fn f() {}")]);
         lesson(
@@ -334,6 +339,7 @@ mod tests {
                     "use std::process::{Command as Cmd};\npub fn g() { let _ = Cmd::new(\"sh\"); }\n",
                 ),
                 ("src/old.rs", "fn broken( {\n"),
+                ("src/.hidden/x.txt", "fn h() { std::process::abort() }"),
             ],
         );
         let details: Vec<String> = inspect(
@@ -345,10 +351,11 @@ mod tests {
         .into_iter()
         .map(|f| f.detail)
         .collect();
-        assert_eq!(details.len(), 2, "{details:?}");
-        assert_eq!(details[0], "src/m.rs starts processes");
+        assert_eq!(details.len(), 3, "{details:?}");
+        assert_eq!(details[0], "src/.hidden/x.txt calls abort");
+        assert_eq!(details[1], "src/m.rs starts processes");
         assert!(
-            details[1].starts_with("src/old.rs does not parse as Rust"),
+            details[2].starts_with("src/old.rs does not parse as Rust"),
             "{details:?}"
         );
     }
