@@ -32,6 +32,7 @@ pub enum Kind {
     Args,
     Stdout,
     ProcSelf,
+    MacroPath,
 }
 
 impl Kind {
@@ -56,6 +57,7 @@ impl Kind {
             Kind::Args => "reads the test harness's command line",
             Kind::Stdout => "writes to stdout directly",
             Kind::ProcSelf => "reads /proc/self",
+            Kind::MacroPath => "names std or libc items through macro arguments (std::$name)",
         }
     }
 }
@@ -116,6 +118,13 @@ fn path_kind(path: &[String]) -> Option<Kind> {
         matches!(s, "args" | "args_os" | "Args" | "ArgsOs")
     }) {
         Some(Kind::Args)
+    } else if matches!(
+        path.first().map(String::as_str),
+        Some("std" | "core" | "libc")
+    ) && path.iter().any(|s| s.starts_with('$'))
+    {
+        // `std::$a::$b` in a macro body can name std::process::exit once expanded.
+        Some(Kind::MacroPath)
     } else {
         None
     }
@@ -702,7 +711,7 @@ mod tests {
 
     #[test]
     fn macro_bodies_are_read_token_by_token() {
-        use Kind::{Command, Exec, Exit, Extern, Include, NoMangle, Unsafe};
+        use Kind::{Command, Exec, Exit, Extern, Include, MacroPath, NoMangle, Unsafe};
         expect(&[
             (
                 "fn f() { println!(\"{}\", { std::process::exit(0) }); }",
@@ -719,6 +728,14 @@ mod tests {
             (
                 "m! { #[unsafe(no_mangle)] extern \"C\" fn exit() { include!(\"x\") } }",
                 &[(Include, 1), (NoMangle, 1), (Extern, 1)],
+            ),
+            (
+                "macro_rules! m { ($a:ident $b:ident) => { std::$a::$b(0) }; } fn f() { m!(process exit) }",
+                &[(MacroPath, 1)],
+            ),
+            (
+                "macro_rules! m { ($a:ident) => { $a::process::exit(0) }; }",
+                &[(Exit, 1)],
             ),
         ]);
     }
