@@ -360,6 +360,24 @@ mod tests {
         );
     }
 
+    /// A learner who hands in the stub, or the reference solution, of any
+    /// lesson of this course has no suspicious code.
+    #[test]
+    fn the_course_own_stubs_and_solutions_are_not_suspicious() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        for lesson in std::fs::read_dir(root.join("exercises")).unwrap() {
+            let stub = lesson.unwrap().path();
+            let reference = root.join("solutions").join(stub.file_name().unwrap());
+            for handed_in in [&stub, &reference] {
+                let suspicious: Vec<Finding> = inspect("-", &stub, handed_in, &reference)
+                    .into_iter()
+                    .filter(|f| f.kind == FindingKind::SuspiciousCode)
+                    .collect();
+                assert_eq!(suspicious, vec![], "{}", handed_in.display());
+            }
+        }
+    }
+
     #[test]
     fn a_pattern_already_in_the_stub_is_not_a_finding() {
         let dir = tempfile::tempdir().unwrap();
