@@ -28,6 +28,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
+mod common;
+
+use common::{env_number, records};
 use wal::{LogScan, Record, Wal, WalError, encode_into, read_log, recover};
 
 /// The child's test, run by the SIGKILL test in a process of its own.
@@ -441,17 +444,6 @@ fn encode_log(payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<usize>) {
     (bytes, ends)
 }
 
-fn records(payloads: &[Vec<u8>]) -> Vec<Record> {
-    payloads
-        .iter()
-        .zip(1..)
-        .map(|(p, lsn)| Record {
-            lsn,
-            payload: p.clone(),
-        })
-        .collect()
-}
-
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("create a temporary directory")
 }
@@ -470,15 +462,6 @@ fn memory_tempdir() -> tempfile::TempDir {
         return dir;
     }
     tempdir()
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    match env::var(name) {
-        Ok(value) => value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, got {value:?}")),
-        Err(_) => default,
-    }
 }
 
 fn clock_seed() -> u64 {

@@ -22,7 +22,6 @@
 //! `WAL_POWER_SEEDS` (default 4) sets how many torn variants of each cut the
 //! recovery test tries.
 
-use std::env;
 use std::io::ErrorKind;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -30,9 +29,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use simfs::{CrashStory, Fs, SimFs};
-use wal::{
-    BackgroundSyncer, Decoded, Record, Wal, WalError, decode, encoded_len, read_log_on, recover_on,
-};
+mod common;
+
+use common::{env_number, records};
+use wal::{BackgroundSyncer, Decoded, Wal, WalError, decode, encoded_len, read_log_on, recover_on};
 
 const DIR: &str = "/db";
 const LOG: &str = "/db/wal.log";
@@ -331,24 +331,4 @@ fn intact_prefix(bytes: &[u8], payloads: &[Vec<u8>]) -> Result<u64, String> {
         count += 1;
     }
     Ok(count)
-}
-
-fn records(payloads: &[Vec<u8>]) -> Vec<Record> {
-    payloads
-        .iter()
-        .zip(1..)
-        .map(|(payload, lsn)| Record {
-            lsn,
-            payload: payload.clone(),
-        })
-        .collect()
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    match env::var(name) {
-        Ok(value) => value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, got {value:?}")),
-        Err(_) => default,
-    }
 }
